@@ -1,0 +1,47 @@
+# Two entry points that work on a fresh machine (see README): `make run` and `make test`.
+# Everything installs into ./.venv with Python 3.11; nothing is installed system-wide except
+# shellcheck (Debian package) for the cluster-script tests, and only when running as root.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run stop test lint typecheck pytest bench model clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml requirements.lock
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m pip check
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up, then run the service locally (local Ray with both custom resources, SQLite unless DATABASE_URL).
+run: setup
+	$(PY) -m serve_app.local start
+
+## Stop what `make run` started.
+stop:
+	$(PY) -m serve_app.local stop
+
+## Set up, then lint, type-check and test. This is what CI runs.
+test: setup
+	scripts/ensure-system-tools.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) -m bench.all
+
+## Rebuild the classifier model and its card deterministically.
+model: setup
+	$(PY) -m models.build
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
