@@ -1,0 +1,132 @@
+"""The service's configuration: one pydantic-settings class read from the environment.
+
+Groups nest with a double underscore (`DATABASE__URL`, `RAY__AI_RESOURCE`, `PIPELINE__MAX_UPLOAD_BYTES`);
+the conventional `DATABASE_URL` is accepted too (`DATABASE__URL` wins when both are set). The pipeline
+never sees this class: the `*_config()` methods build its frozen stage configs, so `pipeline/` stays
+free of pydantic-settings.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from pipeline.decode import DecodeLimits
+    from pipeline.normalize import LightingConfig
+
+
+class DatabaseSettings(BaseModel):
+    # The URL may hold a password: keep it out of reprs and logs.
+    url: str = Field("sqlite:///./var/personal_color.db", repr=False)
+    auto_migrate: bool = Field(
+        True,
+        description="Apply Alembic migrations when the ingress starts, so `serve run` works on a fresh "
+        "database. Turn off where a separate job migrates (several ingress replicas).",
+    )
+    write_attempts: int = Field(6, ge=1, description="Tries per result write before giving up.")
+    retry_initial_s: float = Field(0.2, gt=0, description="First backoff; doubles per attempt.")
+    retry_max_s: float = Field(5.0, gt=0, description="Cap of one backoff step.")
+    stuck_task_after_s: float = Field(
+        600.0, gt=0, description="Tasks still queued/processing this long after a restart are failed."
+    )
+
+
+class PipelineSettings(BaseModel):
+    max_upload_bytes: int = Field(10_000_000, gt=0, description="Larger uploads get 413.")
+    max_pixels: int = Field(40_000_000, gt=0, description="Decoded pixel budget, read from the header.")
+    min_lighting_score: float | None = Field(
+        None, ge=0, le=100, description="Override of the lighting threshold (pipeline default if unset)."
+    )
+    language: Literal["ko", "en"] = "ko"
+    model_path: str | None = Field(None, description="ONNX model; the pipeline's bundled model if unset.")
+    analysis_timeout_s: float = Field(60.0, gt=0, description="One analysis may take at most this long.")
+
+    def decode_limits(self) -> DecodeLimits:
+        from pipeline.decode import DecodeLimits
+
+        return DecodeLimits(max_bytes=self.max_upload_bytes, max_pixels=self.max_pixels)
+
+    def lighting_config(self) -> LightingConfig:
+        from pipeline.normalize import LightingConfig
+
+        if self.min_lighting_score is None:
+            return LightingConfig()
+        return LightingConfig(min_score=self.min_lighting_score)
+
+
+class RaySettings(BaseModel):
+    """Where replicas go. An empty resource name turns placement off (a plain single-node Ray)."""
+
+    web_resource: str = Field("web_node", description="Custom resource of the node that takes HTTP.")
+    ai_resource: str = Field("ai_node", description="Custom resource of the node that runs the models.")
+    resource_per_replica: float = Field(
+        0.01, gt=0, le=1, description="How much of its node's resource one replica asks for."
+    )
+    # Ray counts custom resources like CPUs: a node declaring 1000 fits 100_000 replicas at 0.01, so
+    # the declared amount never limits scaling; CPUs do. Autoscaler-visible amounts must be integers.
+    node_resource_capacity: int = Field(1000, gt=0)
+    num_cpus: int = Field(2, gt=0, description="CPUs the local Ray declares (`serve_app.local`).")
+    object_store_mb: int = Field(512, gt=64, description="Local object store size; lives in /dev/shm.")
+    dashboard_port: int = 8265
+
+    @field_validator("web_resource", "ai_resource")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    def node_resources(self) -> dict[str, float]:
+        """What a local single-node Ray declares so every replica finds its resource."""
+        names = {self.web_resource, self.ai_resource} - {""}
+        return {name: float(self.node_resource_capacity) for name in sorted(names)}
+
+
+class _DatabaseUrlAlias(PydanticBaseSettingsSource):
+    """Reads the conventional `DATABASE_URL` into `database.url` (lower priority than `DATABASE__URL`)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        url = os.environ.get("DATABASE_URL")
+        return {"database": {"url": url}} if url else {}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    database: DatabaseSettings = DatabaseSettings()
+    pipeline: PipelineSettings = PipelineSettings()
+    ray: RaySettings = RaySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _DatabaseUrlAlias(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()
