@@ -12,9 +12,11 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from serve_app.security_settings import SecuritySettings
 
 if TYPE_CHECKING:
     from pipeline.decode import DecodeLimits
@@ -107,6 +109,14 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     pipeline: PipelineSettings = PipelineSettings()
     ray: RaySettings = RaySettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        """In production, a default or missing secret stops the service before it serves anyone."""
+        if self.environment == "production" and (problems := self.security.production_problems()):
+            raise ValueError("unsafe production configuration: " + "; ".join(problems))
+        return self
 
     @classmethod
     def settings_customise_sources(
