@@ -113,3 +113,20 @@ def test_log_records_are_redacted_at_creation(caplog: pytest.LogCaptureFixture) 
         logging.getLogger("some.library").info("sent %s", "Bearer eyJhbGciOi.eyJzdWIi.c2ln")
     assert "eyJ" not in caplog.text
     assert "Bearer [REDACTED]" in caplog.text
+
+
+def test_the_service_settings_refuse_to_load_in_production_with_the_default_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from serve_app.settings import Settings
+
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="SECURITY__TOKEN_SECRET"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("SECURITY__TOKEN_SECRET", "q" * 48)
+    monkeypatch.setenv("SECURITY__CORS_ORIGINS", '["https://app.example"]')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.security.cors_origins == ["https://app.example"]
+    assert "q" * 48 not in repr(settings)
