@@ -124,9 +124,9 @@ def test_the_service_settings_refuse_to_load_in_production_with_the_default_secr
 
     monkeypatch.setenv("ENVIRONMENT", "production")
     with pytest.raises(ValidationError, match="SECURITY__TOKEN_SECRET"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
     monkeypatch.setenv("SECURITY__TOKEN_SECRET", "q" * 48)
     monkeypatch.setenv("SECURITY__CORS_ORIGINS", '["https://app.example"]')
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.security.cors_origins == ["https://app.example"]
     assert "q" * 48 not in repr(settings)
