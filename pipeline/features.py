@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+from pipeline.color import (
+    chroma_hue,
+    delta_e_2000,
+    individual_typology_angle,
+    lab_to_hex,
+    srgb_uint8_to_lab,
+)
+
+if TYPE_CHECKING:
+    from pipeline.regions import FaceRegions
 
 FEATURE_VERSION = 1
 
@@ -108,3 +119,70 @@ class ColorFeatures:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Trim:
+    """Which pixels of a region count, as L* percentiles of the unclipped pixels.
+
+    Skin loses its darkest 10% (pores, shadow under the cheekbone) and brightest 5% (sheen); eyes
+    their brightest 10% (catch-light remains, sclera bleed) and darkest 10% (pupil edge, lashes);
+    hair only the extremes, because its real spread is large.
+    """
+
+    low_pct: float
+    high_pct: float
+
+
+_SKIN_TRIM = _Trim(10.0, 95.0)
+_EYE_TRIM = _Trim(10.0, 90.0)
+_HAIR_TRIM = _Trim(5.0, 95.0)
+# Any channel at 250 or above is clipped (specular or blown out); its colour is not the surface's.
+_CLIPPED = 250
+# The spread needs a few thousand pixels at most; a fixed stride keeps the result deterministic.
+_SPREAD_SAMPLE = 4000
+
+
+def measure_region(rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: _Trim) -> RegionColor:
+    """Robust CIELAB statistics of the masked pixels of `rgb` (sRGB uint8)."""
+    pixels = rgb[mask]
+    pixels = pixels[pixels.max(axis=1) < _CLIPPED]
+    if len(pixels) == 0:
+        raise ValueError("the region has no unclipped pixels")
+    lab = srgb_uint8_to_lab(pixels)
+    low, high = np.percentile(lab[:, 0], (trim.low_pct, trim.high_pct))
+    kept = lab[(lab[:, 0] >= low) & (lab[:, 0] <= high)]
+    median = np.median(kept, axis=0)
+    chroma, hue = chroma_hue(median)
+    stride = max(1, len(kept) // _SPREAD_SAMPLE)
+    spread = float(np.median(delta_e_2000(kept[::stride], median)))
+    return RegionColor(
+        L=float(median[0]),
+        a=float(median[1]),
+        b=float(median[2]),
+        chroma=float(chroma),
+        hue_deg=float(hue),
+        spread=spread,
+        pixel_count=len(kept),
+        hex=lab_to_hex(median),
+    )
+
+
+def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorFeatures:
+    """Measure skin, eyes and hair of the (lighting-corrected) image the regions were found in."""
+    x, y, w, h = regions.window
+    window = rgb[y : y + h, x : x + w]
+
+    def crop(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        return mask[y : y + h, x : x + w]
+
+    skin = measure_region(window, crop(regions.skin), _SKIN_TRIM)
+    eyes = measure_region(window, crop(regions.eyes), _EYE_TRIM)
+    hair = None if regions.hair is None else measure_region(window, crop(regions.hair), _HAIR_TRIM)
+    return ColorFeatures(
+        skin=skin,
+        skin_ita=individual_typology_angle(skin.L, skin.b),
+        eyes=eyes,
+        hair=hair,
+        hair_source=regions.hair_source,
+    )

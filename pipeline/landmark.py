@@ -1,0 +1,309 @@
+"""Find the one face in a photo and its 478 Face Mesh landmarks, or say why it cannot be used.
+
+MediaPipe Face Mesh (refined: 468 mesh points plus 10 iris points) runs on the lighting-corrected
+image. Its built-in face detector is short-range: a face smaller than about an eighth of the frame is
+missed. When the mesh finds nothing, the bundled full-range face detector looks again; a face it
+finds is either too small to sample (FACE_TOO_SMALL) or is re-meshed from a crop around it. Only
+when both see nothing is the answer NO_FACE_DETECTED, whose message also covers "too far away".
+
+MediaPipe graphs are not safe to call from several threads at once, so each detector owns a small
+pool of graphs and a thread borrows one per call. This module keeps nothing of the image.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import mediapipe as mp
+import numpy as np
+import numpy.typing as npt
+from mediapipe.python.solutions import face_mesh_connections as mesh_connections
+
+from pipeline.errors import ErrorCode, PipelineError
+
+FloatArray = npt.NDArray[np.float64]
+RGBImage = npt.NDArray[np.uint8]
+
+LANDMARK_COUNT = 478
+
+
+def connection_indices(connections: frozenset[tuple[int, int]]) -> tuple[int, ...]:
+    """The sorted landmark indices that appear in one of MediaPipe's connection sets."""
+    return tuple(sorted({index for pair in connections for index in pair}))
+
+
+# Iris centres are not part of the iris connection sets (they only list the ring), so the centre is
+# taken as the mean of the ring: the same point as landmarks 468/473 to within a fraction of a pixel.
+RIGHT_IRIS = connection_indices(mesh_connections.FACEMESH_RIGHT_IRIS)
+LEFT_IRIS = connection_indices(mesh_connections.FACEMESH_LEFT_IRIS)
+FACE_OVAL = connection_indices(mesh_connections.FACEMESH_FACE_OVAL)
+
+# Mirror-symmetric pairs (the person's right, left): outer face edge at the cheekbones, outer eye
+# corners, mouth corners. In MediaPipe's canonical face model each pair has equal depth, so the
+# depth difference of a pair measures yaw.
+_SYMMETRIC_PAIRS = ((234, 454), (33, 263), (61, 291))
+# Top of the forehead and tip of the chin: in the canonical face model they lie at nearly the same
+# depth (4.48 vs 4.26 units over a height of 17.7), so their depth difference measures pitch.
+_FOREHEAD_TOP, _CHIN = 10, 152
+
+
+@dataclass(frozen=True)
+class LandmarkConfig:
+    """Limits for a face that can be sampled.
+
+    `min_interocular_px`: the iris is about 11.7 mm across and the pupils about 63 mm apart in
+    adults, so the iris diameter is ~0.19 of the interpupillary distance. At 32 px between the
+    pupils the iris is ~6 px across: the smallest size at which a ring between pupil and limbus still
+    has pixels that are not blends of their neighbours. (The astronaut test photo has 43 px.)
+
+    `max_yaw_deg` / `max_pitch_deg` are limits on the *estimated* angles. Face Mesh pulls strongly
+    turned faces back towards its frontal template: on the astronaut face re-rendered from its own
+    mesh turned by 15/30/40/50 degrees the estimate reads about 11/17/21/23-29 degrees. A limit of 20
+    therefore refuses heads turned by roughly 40 degrees or more, where the far cheek is foreshortened
+    and shaded by the nose; the astronaut herself reads 1 degree. Pitch reads 8-10 degrees on that
+    frontal portrait (a camera slightly above the eyes), so its limit is wider.
+
+    `secondary_face_ratio`: a second face narrower than this fraction of the main one is a bystander
+    in the background and does not disturb the sampling; a larger one is MULTIPLE_FACES.
+    """
+
+    min_interocular_px: float = 32.0
+    max_yaw_deg: float = 20.0
+    max_pitch_deg: float = 25.0
+    min_detection_confidence: float = 0.5
+    secondary_face_ratio: float = 0.5
+    pool_size: int = 1
+
+
+@dataclass(frozen=True)
+class FaceLandmarks:
+    """One face's landmarks in pixel coordinates of the image they were found in.
+
+    `points` is 478x3: x and y in pixels, z the relative depth MediaPipe predicts, scaled like x
+    (pixels; smaller is nearer the camera). Angles in degrees: yaw > 0 when the face turns towards
+    the image's right edge, pitch > 0 when the chin drops (looking down), roll > 0 when the head
+    tilts clockwise in the image.
+    """
+
+    points: FloatArray
+    image_size: tuple[int, int]
+    box: tuple[int, int, int, int]
+    yaw_deg: float
+    pitch_deg: float
+    roll_deg: float
+
+    @property
+    def iris_centers(self) -> tuple[FloatArray, FloatArray]:
+        """(right, left) iris centres in pixels, person's right first."""
+        return (
+            self.points[list(RIGHT_IRIS), :2].mean(axis=0),
+            self.points[list(LEFT_IRIS), :2].mean(axis=0),
+        )
+
+    @property
+    def interocular_px(self) -> float:
+        right, left = self.iris_centers
+        return float(np.linalg.norm(left - right))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe summary (without the points)."""
+        return {
+            "image_size": list(self.image_size),
+            "box": list(self.box),
+            "yaw_deg": round(self.yaw_deg, 1),
+            "pitch_deg": round(self.pitch_deg, 1),
+            "roll_deg": round(self.roll_deg, 1),
+            "interocular_px": round(self.interocular_px, 1),
+        }
+
+
+def estimate_pose(points: FloatArray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees from the 3-D landmarks, without a camera model.
+
+    Face Mesh's z uses the same scale as x, so the landmarks are a weak-perspective 3-D shape. The
+    sum of the left-minus-right vectors of symmetric pairs is the face's horizontal axis and the
+    chin-minus-forehead vector its vertical axis; their depth components give yaw and pitch.
+    """
+    across = sum((points[left] - points[right] for right, left in _SYMMETRIC_PAIRS), np.zeros(3))
+    down = points[_CHIN] - points[_FOREHEAD_TOP]
+    yaw = math.degrees(math.atan2(-across[2], math.hypot(across[0], across[1])))
+    pitch = math.degrees(math.atan2(down[2], math.hypot(down[0], down[1])))
+    roll = math.degrees(math.atan2(across[1], across[0]))
+    return yaw, pitch, roll
+
+
+def _as_rgb(rgb: npt.NDArray[Any]) -> RGBImage:
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+    return np.ascontiguousarray(rgb)
+
+
+def _no_face() -> PipelineError:
+    return PipelineError(
+        ErrorCode.NO_FACE_DETECTED,
+        "No face was found. Take the photo facing the camera with your whole face visible and "
+        "filling a good part of the frame (hold the phone at arm's length), in even light.",
+    )
+
+
+def _multiple_faces(count: int) -> PipelineError:
+    return PipelineError(
+        ErrorCode.MULTIPLE_FACES,
+        "More than one face is in the photo. Take a selfie with only your own face in the frame.",
+        details={"faces": count},
+    )
+
+
+def _too_small(interocular_px: float, minimum: float) -> PipelineError:
+    return PipelineError(
+        ErrorCode.FACE_TOO_SMALL,
+        "Your face is too small in the photo to measure its colours. Move closer to the camera (or "
+        "crop the photo) so that your face fills at least a third of the frame.",
+        details={"interocular_px": round(interocular_px, 1), "min_interocular_px": minimum},
+    )
+
+
+class _Graphs:
+    """One Face Mesh graph and one full-range face detector: used by one thread at a time."""
+
+    def __init__(self, config: LandmarkConfig) -> None:
+        self.mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=True,
+            refine_landmarks=True,
+            max_num_faces=2,
+            min_detection_confidence=config.min_detection_confidence,
+        )
+        self.full_range = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=config.min_detection_confidence
+        )
+
+    def close(self) -> None:
+        self.mesh.close()
+        self.full_range.close()
+
+
+class FaceMeshDetector:
+    """Face Mesh landmarks of the single face in a photo, with the checks that make it usable.
+
+    Build one per process (loading takes ~100 ms) and share it: `detect` is thread-safe. With
+    `pool_size` > 1 that many threads run graphs in parallel; by default calls are serialised.
+    """
+
+    def __init__(self, config: LandmarkConfig | None = None) -> None:
+        self.config = config or LandmarkConfig()
+        if self.config.pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+        self._pool: queue.Queue[_Graphs] = queue.Queue()
+        for _ in range(self.config.pool_size):
+            self._pool.put(_Graphs(self.config))
+
+    @contextmanager
+    def _graphs(self) -> Iterator[_Graphs]:
+        graphs = self._pool.get()
+        try:
+            yield graphs
+        finally:
+            self._pool.put(graphs)
+
+    def close(self) -> None:
+        """Release the graphs (tests and short-lived tools; a service keeps one detector for life)."""
+        for _ in range(self.config.pool_size):
+            self._pool.get().close()
+
+    def detect(self, rgb: npt.NDArray[Any]) -> FaceLandmarks:
+        """Landmarks of the one face in `rgb` (HxWx3 uint8); PipelineError if it cannot be used."""
+        image = _as_rgb(rgb)
+        height, width = image.shape[:2]
+        with self._graphs() as graphs:
+            faces = self._mesh(graphs, image, offset=(0, 0), frame=(width, height))
+            if not faces:
+                faces = self._search_small_face(graphs, image)
+        main = max(faces, key=lambda pts: float(np.ptp(pts[:, 0])))
+        main_width = float(np.ptp(main[:, 0]))
+        others = [pts for pts in faces if pts is not main]
+        if any(float(np.ptp(pts[:, 0])) >= self.config.secondary_face_ratio * main_width for pts in others):
+            raise _multiple_faces(len(faces))
+        return self._checked(main, (width, height))
+
+    def _mesh(
+        self, graphs: _Graphs, image: RGBImage, offset: tuple[int, int], frame: tuple[int, int]
+    ) -> list[FloatArray]:
+        """Landmarks of every face the mesh finds in `image`, in the coordinates of the full frame."""
+        result = graphs.mesh.process(image)
+        found = getattr(result, "multi_face_landmarks", None) or []
+        height, width = image.shape[:2]
+        faces = []
+        for face in found:
+            pts = np.array([(lm.x, lm.y, lm.z) for lm in face.landmark], dtype=np.float64)
+            pts *= (width, height, width)
+            pts[:, 0] += offset[0]
+            pts[:, 1] += offset[1]
+            faces.append(pts)
+        return faces
+
+    def _search_small_face(self, graphs: _Graphs, image: RGBImage) -> list[FloatArray]:
+        """Second look with the full-range detector; re-mesh a crop around the face it finds."""
+        height, width = image.shape[:2]
+        detections = getattr(graphs.full_range.process(image), "detections", None) or []
+        if not detections:
+            raise _no_face()
+        boxes = []
+        for detection in detections:
+            rel = detection.location_data.relative_bounding_box
+            boxes.append((rel.xmin * width, rel.ymin * height, rel.width * width, rel.height * height))
+        boxes.sort(key=lambda box: box[2], reverse=True)
+        main_x, main_y, main_w, main_h = boxes[0]
+        if any(box[2] >= self.config.secondary_face_ratio * main_w for box in boxes[1:]):
+            raise _multiple_faces(len(boxes))
+        # The detector's box spans eyebrows to mouth; the pupils are ~0.42 of its width apart (measured
+        # on the astronaut test face). Faces far below the limit are refused without meshing.
+        estimated_interocular = 0.42 * main_w
+        if estimated_interocular < 0.75 * self.config.min_interocular_px:
+            raise _too_small(estimated_interocular, self.config.min_interocular_px)
+        # A window three face-widths wide makes the face a third of the crop: well inside the short-range
+        # detector's working range.
+        side = 3.0 * max(main_w, main_h)
+        cx, cy = main_x + main_w / 2, main_y + main_h / 2
+        x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
+        x1, y1 = min(width, int(cx + side / 2)), min(height, int(cy + side / 2))
+        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        faces = self._mesh(graphs, crop, offset=(x0, y0), frame=(width, height))
+        if not faces:
+            raise _no_face()
+        return faces
+
+    def _checked(self, points: FloatArray, image_size: tuple[int, int]) -> FaceLandmarks:
+        yaw, pitch, roll = estimate_pose(points)
+        x0, y0 = np.floor(points[:, :2].min(axis=0)).astype(int)
+        x1, y1 = np.ceil(points[:, :2].max(axis=0)).astype(int)
+        x0, y0 = max(int(x0), 0), max(int(y0), 0)
+        x1, y1 = min(int(x1), image_size[0]), min(int(y1), image_size[1])
+        landmarks = FaceLandmarks(
+            points=points,
+            image_size=image_size,
+            box=(x0, y0, x1 - x0, y1 - y0),
+            yaw_deg=yaw,
+            pitch_deg=pitch,
+            roll_deg=roll,
+        )
+        config = self.config
+        if landmarks.interocular_px < config.min_interocular_px:
+            raise _too_small(landmarks.interocular_px, config.min_interocular_px)
+        if abs(yaw) > config.max_yaw_deg or abs(pitch) > config.max_pitch_deg:
+            raise PipelineError(
+                ErrorCode.FACE_NOT_FRONTAL,
+                "Your head is turned or tilted too far. Look straight into the camera with the phone "
+                "at eye level, so that both cheeks and your forehead are visible.",
+                details={
+                    "yaw_deg": round(yaw, 1),
+                    "pitch_deg": round(pitch, 1),
+                    "max_yaw_deg": config.max_yaw_deg,
+                    "max_pitch_deg": config.max_pitch_deg,
+                },
+            )
+        return landmarks

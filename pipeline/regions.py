@@ -1,0 +1,335 @@
+"""Turn Face Mesh landmarks into the three pixel masks whose colours are measured: skin, eyes, hair.
+
+- skin: both cheeks and the lower forehead, minus generous margins around eyes, brows, nose
+  (nostrils) and lips, inside the face oval;
+- eyes: the iris rings between pupil and limbus, inside the open eyelids, without the specular
+  highlight;
+- hair: what MediaPipe's selfie segmentation calls "person" in a band above and beside the forehead,
+  outside the face oval, minus anything coloured like the skin (a bald scalp, a high forehead);
+  when that leaves too little, the darker half of the eyebrows; when that fails too, no hair
+  (HairSource.NONE), which is a valid result and not an error.
+
+Landmark sets come from MediaPipe's own connection tables; only the cheek and forehead patches
+need a few anchor indices (documented below). All work happens in a window around the head, so the
+cost does not grow with the photo size. Nothing of the image is kept.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import cv2
+import mediapipe as mp
+import numpy as np
+import numpy.typing as npt
+from mediapipe.python.solutions import face_mesh_connections as mesh_connections
+
+from pipeline.color import srgb_uint8_to_lab
+from pipeline.errors import ErrorCode, PipelineError
+from pipeline.features import HairSource
+from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks, connection_indices
+
+BoolMask = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+RGBImage = npt.NDArray[np.uint8]
+
+
+def _cycle(connections: frozenset[tuple[int, int]]) -> tuple[int, ...]:
+    """Walk a closed contour given as an edge set (face oval, eye outline) into polygon order."""
+    neighbours: dict[int, list[int]] = {}
+    for a, b in connections:
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    start = min(neighbours)
+    order, previous, current = [start], -1, start
+    while True:
+        following = next(n for n in neighbours[current] if n != previous)
+        if following == start:
+            return tuple(order)
+        order.append(following)
+        previous, current = current, following
+
+
+FACE_OVAL_CYCLE = _cycle(mesh_connections.FACEMESH_FACE_OVAL)
+RIGHT_EYE_CYCLE = _cycle(mesh_connections.FACEMESH_RIGHT_EYE)
+LEFT_EYE_CYCLE = _cycle(mesh_connections.FACEMESH_LEFT_EYE)
+LIPS = connection_indices(mesh_connections.FACEMESH_LIPS)
+NOSE = connection_indices(mesh_connections.FACEMESH_NOSE)
+RIGHT_EYEBROW = connection_indices(mesh_connections.FACEMESH_RIGHT_EYEBROW)
+LEFT_EYEBROW = connection_indices(mesh_connections.FACEMESH_LEFT_EYEBROW)
+
+# Anchor patches (person's right cheek, its mirror image, lower forehead). MediaPipe has no named
+# sets for these. Cheek: below the eye (117, 118), beside the nose (101, 36), above the mouth corner
+# (205), out to the cheekbone (187, 123, 116). Forehead: between the brows' upper edge (66, 107, 9,
+# 336, 296) and the row above it (69, 108, 151, 337, 299), i.e. the part of the forehead that fringes
+# cover least.
+RIGHT_CHEEK = (117, 118, 101, 36, 205, 187, 123, 116)
+LEFT_CHEEK = (346, 347, 330, 266, 425, 411, 352, 345)
+FOREHEAD = (69, 108, 151, 337, 299, 296, 336, 9, 107, 66)
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    """Geometry of the sampled regions, in units of the interocular distance (IOD) where relevant.
+
+    Margins keep blended edge pixels out: at the smallest accepted face (32 px IOD) 0.06 IOD is
+    about 2 px. The iris ring keeps 45-90% of the iris radius: pupils span 20-40% of the iris in
+    normal indoor light, and the outer 10% blends into the sclera.
+    """
+
+    eye_margin_iod: float = 0.10
+    brow_margin_iod: float = 0.08
+    nose_margin_iod: float = 0.06
+    lips_margin_iod: float = 0.08
+    iris_inner: float = 0.45
+    iris_outer: float = 0.90
+    hair_band_above: float = 0.55  # band height above the oval top, in face heights
+    hair_band_side: float = 0.30  # band reach beside the oval, in face widths
+    hair_skin_delta_e: float = 10.0  # hair candidates this close (CIE76) to the skin median are skin
+    min_hair_pixels_iod2: float = 0.30  # segmentation hair needs at least 0.3 IOD^2 pixels
+    min_brow_pixels_iod2: float = 0.03
+    person_threshold: float = 0.5
+    min_eye_pixels: int = 6  # both iris rings together; closed eyes leave none
+
+
+@dataclass(frozen=True)
+class FaceRegions:
+    """Full-frame boolean masks of the sampled pixels, and where the hair came from.
+
+    `window` (x, y, w, h) bounds every mask; readers may crop to it for speed.
+    """
+
+    skin: BoolMask
+    eyes: BoolMask
+    hair: BoolMask | None
+    hair_source: HairSource
+    window: tuple[int, int, int, int]
+
+    def pixel_counts(self) -> dict[str, int]:
+        return {
+            "skin": int(self.skin.sum()),
+            "eyes": int(self.eyes.sum()),
+            "hair": 0 if self.hair is None else int(self.hair.sum()),
+        }
+
+
+class _Window:
+    """A crop of the image around the head; polygons are drawn in its coordinates."""
+
+    def __init__(self, image_size: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+        width, height = image_size
+        x0, y0, x1, y1 = box
+        self.x0, self.y0 = max(0, x0), max(0, y0)
+        self.x1, self.y1 = min(width, x1), min(height, y1)
+        self.shape = (self.y1 - self.y0, self.x1 - self.x0)
+
+    def local(self, points: FloatArray) -> npt.NDArray[np.int32]:
+        return np.asarray(np.round(points[:, :2] - (self.x0, self.y0)), dtype=np.int32)
+
+    def polygon(self, points: FloatArray, convex_hull: bool = False) -> npt.NDArray[np.uint8]:
+        mask = np.zeros(self.shape, np.uint8)
+        local = self.local(points)
+        if convex_hull:
+            cv2.fillConvexPoly(mask, cv2.convexHull(local), (1,))
+        else:
+            cv2.fillPoly(mask, [local], (1,))
+        return mask
+
+    def to_full(self, mask: npt.NDArray[np.uint8] | BoolMask, image_size: tuple[int, int]) -> BoolMask:
+        full = np.zeros((image_size[1], image_size[0]), dtype=bool)
+        full[self.y0 : self.y1, self.x0 : self.x1] = mask.astype(bool)
+        return full
+
+
+def _dilate(mask: npt.NDArray[np.uint8], radius: float) -> npt.NDArray[np.uint8]:
+    size = max(1, round(radius)) * 2 + 1
+    return _u8(cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))))
+
+
+def _erode(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:
+    return _u8(cv2.erode(mask, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)))
+
+
+def _u8(array: object) -> npt.NDArray[np.uint8]:
+    """OpenCV's stubs type results loosely; masks stay uint8 0/1 throughout this module."""
+    return np.asarray(array, dtype=np.uint8)
+
+
+class RegionExtractor:
+    """Skin, eye and hair masks for one face. Build once per process; `extract` is thread-safe."""
+
+    def __init__(self, config: RegionConfig | None = None, pool_size: int = 1) -> None:
+        self.config = config or RegionConfig()
+        # Selfie segmentation's landscape model (144x256 input) is the faster of the two bundled
+        # models and, on a head-and-shoulders window, as accurate around the hair as the square one.
+        self._pool: queue.Queue[mp.solutions.selfie_segmentation.SelfieSegmentation] = queue.Queue()
+        for _ in range(pool_size):
+            self._pool.put(mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1))
+        self._pool_size = pool_size
+
+    def close(self) -> None:
+        for _ in range(self._pool_size):
+            self._pool.get().close()
+
+    @contextmanager
+    def _segmenter(self) -> Iterator[mp.solutions.selfie_segmentation.SelfieSegmentation]:
+        segmenter = self._pool.get()
+        try:
+            yield segmenter
+        finally:
+            self._pool.put(segmenter)
+
+    def extract(self, rgb: RGBImage, landmarks: FaceLandmarks) -> FaceRegions:
+        """The three regions of the face described by `landmarks` in `rgb` (the same image)."""
+        height, width = rgb.shape[:2]
+        if (width, height) != landmarks.image_size:
+            raise ValueError("landmarks belong to an image of another size")
+        cfg = self.config
+        pts = landmarks.points
+        iod = landmarks.interocular_px
+        oval = pts[list(FACE_OVAL_CYCLE)]
+        ox0, oy0 = oval[:, :2].min(axis=0)
+        ox1, oy1 = oval[:, :2].max(axis=0)
+        face_w, face_h = ox1 - ox0, oy1 - oy0
+        window = _Window(
+            (width, height),
+            (
+                int(ox0 - cfg.hair_band_side * face_w) - 2,
+                int(oy0 - cfg.hair_band_above * face_h) - 2,
+                int(ox1 + cfg.hair_band_side * face_w) + 3,
+                int(oy1) + 3,
+            ),
+        )
+        crop = rgb[window.y0 : window.y1, window.x0 : window.x1]
+
+        oval_mask = window.polygon(oval)
+        skin = self._skin(window, pts, oval_mask, iod)
+        eyes = self._eyes(window, pts, crop)
+        if int(eyes.sum()) < cfg.min_eye_pixels:
+            raise PipelineError(
+                ErrorCode.EYES_NOT_VISIBLE,
+                "Your eyes could not be seen clearly. Keep your eyes open and look into the camera, "
+                "without sunglasses or hair across your eyes.",
+            )
+        skin_lab = srgb_uint8_to_lab(crop[skin.astype(bool)])
+        skin_median = np.median(skin_lab, axis=0) if len(skin_lab) else None
+
+        hair, source = self._hair_from_segmentation(window, crop, oval_mask, pts, face_h, iod, skin_median)
+        if hair is None:
+            hair, source = self._hair_from_brows(window, crop, pts, iod, skin_median)
+        size = (width, height)
+        return FaceRegions(
+            skin=window.to_full(skin, size),
+            eyes=window.to_full(eyes, size),
+            hair=None if hair is None else window.to_full(hair, size),
+            hair_source=source,
+            window=(window.x0, window.y0, window.shape[1], window.shape[0]),
+        )
+
+    def _skin(
+        self, window: _Window, pts: FloatArray, oval_mask: npt.NDArray[np.uint8], iod: float
+    ) -> npt.NDArray[np.uint8]:
+        cfg = self.config
+        patches = (
+            window.polygon(pts[list(RIGHT_CHEEK)])
+            | window.polygon(pts[list(LEFT_CHEEK)])
+            | window.polygon(pts[list(FOREHEAD)])
+        )
+        excluded = (
+            _dilate(window.polygon(pts[list(RIGHT_EYE_CYCLE)], convex_hull=True), cfg.eye_margin_iod * iod)
+            | _dilate(window.polygon(pts[list(LEFT_EYE_CYCLE)], convex_hull=True), cfg.eye_margin_iod * iod)
+            | _dilate(window.polygon(pts[list(RIGHT_EYEBROW)], convex_hull=True), cfg.brow_margin_iod * iod)
+            | _dilate(window.polygon(pts[list(LEFT_EYEBROW)], convex_hull=True), cfg.brow_margin_iod * iod)
+            | _dilate(window.polygon(pts[list(NOSE)], convex_hull=True), cfg.nose_margin_iod * iod)
+            | _dilate(window.polygon(pts[list(LIPS)], convex_hull=True), cfg.lips_margin_iod * iod)
+        )
+        return _u8(patches & oval_mask & (1 - excluded))
+
+    def _eyes(self, window: _Window, pts: FloatArray, crop: RGBImage) -> npt.NDArray[np.uint8]:
+        cfg = self.config
+        eyes = np.zeros(window.shape, np.uint8)
+        for iris, contour in ((RIGHT_IRIS, RIGHT_EYE_CYCLE), (LEFT_IRIS, LEFT_EYE_CYCLE)):
+            ring_pts = window.local(pts[list(iris)]).astype(np.float64)
+            center = ring_pts.mean(axis=0)
+            radius = float(np.linalg.norm(ring_pts - center, axis=1).mean())
+            ring = np.zeros(window.shape, np.uint8)
+            c = (round(center[0]), round(center[1]))
+            cv2.circle(ring, c, max(1, round(cfg.iris_outer * radius)), (1,), -1)
+            cv2.circle(ring, c, max(0, round(cfg.iris_inner * radius)), (0,), -1)
+            # Keep off the eyelid line: erode the eye opening by one pixel.
+            opening = _erode(window.polygon(pts[list(contour)]), 1)
+            ring &= opening
+            eyes |= ring & self._not_specular(crop, ring)
+        return eyes
+
+    @staticmethod
+    def _not_specular(crop: RGBImage, ring: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """Drop the catch-light: pixels far brighter than the rest of the ring (median + 3 MAD)."""
+        selected = ring.astype(bool)
+        if selected.sum() < 3:
+            return ring
+        luma = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+        values = luma[selected].astype(np.float64)
+        median = float(np.median(values))
+        mad = float(np.median(np.abs(values - median))) or 1.0
+        return (luma <= median + 3.0 * mad).astype(np.uint8)
+
+    def _hair_from_segmentation(
+        self,
+        window: _Window,
+        crop: RGBImage,
+        oval_mask: npt.NDArray[np.uint8],
+        pts: FloatArray,
+        face_h: float,
+        iod: float,
+        skin_median: FloatArray | None,
+    ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
+        cfg = self.config
+        with self._segmenter() as segmenter:
+            person = segmenter.process(np.ascontiguousarray(crop)).segmentation_mask
+        person_mask = (person > cfg.person_threshold).astype(np.uint8)
+        # Erode so that the blended hair/background edge is not sampled.
+        margin = max(1, round(0.05 * iod))
+        person_mask = _erode(person_mask, margin)
+        # The band stops at eye level: below it, "beside the face" is ears, neck and collar.
+        eye_level = round(float(pts[list(RIGHT_IRIS) + list(LEFT_IRIS), 1].mean()) - window.y0)
+        band = np.zeros(window.shape, np.uint8)
+        band[: max(0, eye_level), :] = 1
+        hair = _u8(person_mask & band & (1 - _dilate(oval_mask, margin)))
+        hair = self._without_skin(crop, hair, skin_median)
+        if hair.sum() < cfg.min_hair_pixels_iod2 * iod * iod:
+            return None, HairSource.NONE
+        return hair, HairSource.SEGMENTATION
+
+    def _hair_from_brows(
+        self, window: _Window, crop: RGBImage, pts: FloatArray, iod: float, skin_median: FloatArray | None
+    ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
+        """The darker half of each eyebrow hull: the hull also holds skin between the hairs."""
+        brows = window.polygon(pts[list(RIGHT_EYEBROW)], convex_hull=True) | window.polygon(
+            pts[list(LEFT_EYEBROW)], convex_hull=True
+        )
+        selected = brows.astype(bool)
+        if not selected.any():
+            return None, HairSource.NONE
+        luma = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+        darker = (luma <= np.median(luma[selected])).astype(np.uint8) & brows
+        darker = self._without_skin(crop, darker, skin_median)
+        if darker.sum() < self.config.min_brow_pixels_iod2 * iod * iod:
+            return None, HairSource.NONE
+        return darker, HairSource.EYEBROWS
+
+    def _without_skin(
+        self, crop: RGBImage, mask: npt.NDArray[np.uint8], skin_median: FloatArray | None
+    ) -> npt.NDArray[np.uint8]:
+        selected = mask.astype(bool)
+        if skin_median is None or not selected.any():
+            return mask
+        lab = srgb_uint8_to_lab(crop[selected])
+        skin_like = np.linalg.norm(lab - skin_median, axis=1) < self.config.hair_skin_delta_e
+        out = mask.copy()
+        rows, cols = np.nonzero(selected)
+        out[rows[skin_like], cols[skin_like]] = 0
+        return out
