@@ -122,7 +122,7 @@ class ColorFeatures:
 
 
 @dataclass(frozen=True)
-class _Trim:
+class Trim:
     """Which pixels of a region count, as L* percentiles of the unclipped pixels.
 
     Skin loses its darkest 10% (pores, shadow under the cheekbone) and brightest 5% (sheen); eyes
@@ -134,16 +134,16 @@ class _Trim:
     high_pct: float
 
 
-_SKIN_TRIM = _Trim(10.0, 95.0)
-_EYE_TRIM = _Trim(10.0, 90.0)
-_HAIR_TRIM = _Trim(5.0, 95.0)
+SKIN_TRIM = Trim(10.0, 95.0)
+EYE_TRIM = Trim(10.0, 90.0)
+HAIR_TRIM = Trim(5.0, 95.0)
 # Any channel at 250 or above is clipped (specular or blown out); its colour is not the surface's.
 _CLIPPED = 250
 # The spread needs a few thousand pixels at most; a fixed stride keeps the result deterministic.
 _SPREAD_SAMPLE = 4000
 
 
-def measure_region(rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: _Trim) -> RegionColor:
+def measure_region(rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim) -> RegionColor:
     """Robust CIELAB statistics of the masked pixels of `rgb` (sRGB uint8)."""
     pixels = rgb[mask]
     pixels = pixels[pixels.max(axis=1) < _CLIPPED]
@@ -176,9 +176,9 @@ def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorF
     def crop(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         return mask[y : y + h, x : x + w]
 
-    skin = measure_region(window, crop(regions.skin), _SKIN_TRIM)
-    eyes = measure_region(window, crop(regions.eyes), _EYE_TRIM)
-    hair = None if regions.hair is None else measure_region(window, crop(regions.hair), _HAIR_TRIM)
+    skin = measure_region(window, crop(regions.skin), SKIN_TRIM)
+    eyes = measure_region(window, crop(regions.eyes), EYE_TRIM)
+    hair = None if regions.hair is None else measure_region(window, crop(regions.hair), HAIR_TRIM)
     return ColorFeatures(
         skin=skin,
         skin_ita=individual_typology_angle(skin.L, skin.b),

@@ -1,0 +1,125 @@
+"""Measured colours of a real face, and the robustness of the statistics behind them."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from pipeline.color import delta_e_2000, hex_to_lab, srgb_uint8_to_lab
+from pipeline.features import (
+    FEATURE_NAMES,
+    SKIN_TRIM,
+    ColorFeatures,
+    HairSource,
+    extract_features,
+    measure_region,
+)
+from pipeline.landmark import FaceMeshDetector
+from pipeline.regions import FaceRegions, RegionExtractor
+from tests.pipeline.face_models import face_mesh_detector, region_extractor
+from tests.support import faces
+
+
+@pytest.fixture(scope="session")
+def detector() -> FaceMeshDetector:
+    return face_mesh_detector()
+
+
+@pytest.fixture(scope="session")
+def extractor() -> RegionExtractor:
+    return region_extractor()
+
+
+def measure(
+    image: npt.NDArray[np.uint8], detector: FaceMeshDetector, extractor: RegionExtractor
+) -> ColorFeatures:
+    return extract_features(image, extractor.extract(image, detector.detect(image)))
+
+
+@pytest.fixture(scope="session")
+def astronaut_regions(detector: FaceMeshDetector, extractor: RegionExtractor) -> FaceRegions:
+    image = faces.astronaut()
+    return extractor.extract(image, detector.detect(image))
+
+
+@pytest.fixture(scope="session")
+def astronaut(astronaut_regions: FaceRegions) -> ColorFeatures:
+    return extract_features(faces.astronaut(), astronaut_regions)
+
+
+def test_astronaut_skin_is_light_warm_skin(astronaut: ColorFeatures) -> None:
+    skin = astronaut.skin
+    assert 65 < skin.L < 88
+    assert 3 < skin.a < 20 and 8 < skin.b < 28
+    assert 40 < skin.hue_deg < 85  # between red and yellow, as all human skin
+    assert skin.chroma == pytest.approx(math.hypot(skin.a, skin.b))
+    # ITA above 41 degrees is "light" or "very light" skin (Chardon et al. 1991).
+    assert astronaut.skin_ita > 41
+    assert skin.spread < 8 and skin.pixel_count > 500
+
+
+def test_astronaut_eyes_and_hair_are_darker_than_her_skin(astronaut: ColorFeatures) -> None:
+    assert astronaut.hair is not None and astronaut.hair_source is HairSource.SEGMENTATION
+    assert astronaut.eyes.L < astronaut.skin.L - 25
+    assert astronaut.hair.L < astronaut.skin.L - 20
+    assert astronaut.hair.b > 5  # brown hair, not grey background
+    assert astronaut.eyes.pixel_count >= 10
+
+
+def test_hex_codes_are_the_median_colours(astronaut: ColorFeatures) -> None:
+    for region in (astronaut.skin, astronaut.eyes, astronaut.hair):
+        assert region is not None
+        assert float(delta_e_2000(hex_to_lab(region.hex), region.lab)) < 1.0
+
+
+def test_feature_vector_follows_the_contract(astronaut: ColorFeatures) -> None:
+    vector = astronaut.to_vector()
+    assert vector.shape == (len(FEATURE_NAMES),) and np.isfinite(vector).all()
+    named = dict(zip(FEATURE_NAMES, vector.tolist(), strict=True))
+    assert named["skin_L"] == pytest.approx(astronaut.skin.L, abs=1e-3)
+    assert named["hair_present"] == 1.0
+
+
+def test_features_without_hair_mark_it_absent(astronaut_regions: FaceRegions) -> None:
+    hairless = dataclasses.replace(astronaut_regions, hair=None, hair_source=HairSource.NONE)
+    features = extract_features(faces.astronaut(), hairless)
+    assert features.hair is None and features.hair_source is HairSource.NONE
+    assert features.to_vector()[FEATURE_NAMES.index("hair_present")] == 0.0
+
+
+def test_warm_light_raises_the_measured_skin_yellowness(
+    astronaut: ColorFeatures, detector: FaceMeshDetector, extractor: RegionExtractor
+) -> None:
+    # Without lighting correction the measurement must follow the light: this is what the
+    # normalize stage exists to undo.
+    warm = measure(faces.warm_cast(), detector, extractor)
+    cool = measure(faces.cool_cast(), detector, extractor)
+    assert warm.skin.b > astronaut.skin.b + 3 > cool.skin.b + 6
+
+
+def test_speculars_and_deep_shadows_do_not_move_the_median() -> None:
+    rng = np.random.default_rng(0)
+    base = np.array([205, 160, 135], dtype=np.float64)
+    patch = np.clip(base + rng.normal(0, 2, (40, 40, 3)), 0, 255).astype(np.uint8)
+    dirty = patch.copy()
+    flat = dirty.reshape(-1, 3)
+    picks = rng.permutation(len(flat))
+    flat[picks[:120]] = (255, 255, 255)  # 7.5% blown highlights
+    flat[picks[120:200]] = (250, 245, 240)  # near-white sheen
+    flat[picks[200:320]] = (40, 25, 20)  # 7.5% deep shadow
+    mask = np.ones((40, 40), dtype=bool)
+    clean = measure_region(patch, mask, trim=SKIN_TRIM)
+    measured = measure_region(dirty, mask, trim=SKIN_TRIM)
+    assert float(delta_e_2000(measured.lab, clean.lab)) < 1.0
+    assert float(delta_e_2000(clean.lab, srgb_uint8_to_lab(base.astype(np.uint8)))) < 1.0
+    assert measured.spread < 3.0
+
+
+def test_a_region_with_only_clipped_pixels_cannot_be_measured() -> None:
+    white = np.full((4, 4, 3), 255, np.uint8)
+    with pytest.raises(ValueError, match="no unclipped pixels"):
+        measure_region(white, np.ones((4, 4), bool), trim=SKIN_TRIM)
