@@ -31,6 +31,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.MULTIPLE_FACES: 422,
     ErrorCode.FACE_TOO_SMALL: 422,
     ErrorCode.FACE_NOT_FRONTAL: 422,
+    ErrorCode.EYES_NOT_VISIBLE: 422,
     # A model that does not match the code is the operator's problem, not the client's.
     ErrorCode.MODEL_MISMATCH: 503,
     ErrorCode.VALIDATION_ERROR: 422,
@@ -59,6 +60,11 @@ _CODE_FOR_STATUS: dict[int, ErrorCode] = {
 }
 
 
+def http_status(code: ErrorCode) -> int:
+    """The status of a code; a code added without a status here is most likely about the photo."""
+    return HTTP_STATUS.get(code, 422)
+
+
 def error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code.value, "message": message}
     if details:
@@ -72,7 +78,7 @@ def error_response(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=HTTP_STATUS[code], headers=headers)
+    return JSONResponse(error_body(code, message, details), status_code=http_status(code), headers=headers)
 
 
 async def _pipeline_error(_: Request, exc: Exception) -> JSONResponse:
