@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from serve_app.placement import actor_options, with_node_resources
@@ -44,7 +46,7 @@ def test_resource_names_are_configurable_and_can_be_turned_off(monkeypatch):
 
 
 def test_serve_config_resources_follow_the_configured_names():
-    config = {
+    config: dict[str, Any] = {
         "applications": [
             {
                 "deployments": [
