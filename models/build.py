@@ -1,0 +1,325 @@
+"""Build the personal-color classifier: ``python -m models.build [--from-csv labelled.csv]``.
+
+Default route (no labelled data): sample a synthetic population of skin, iris and hair colours
+(``models.synthetic``), label it with the documented rules (``models/rules.yaml``), train a small
+MLP, export it to ONNX with its contract in the metadata, and measure the shipped ONNX file's
+agreement with the rules on a held-out sample. Everything is seeded, so a rebuild gives the same
+predictions.
+
+``--from-csv`` trains on expert-labelled feature rows instead (format in ``MODEL_CARD.md``).
+
+Writes ``personal_color.onnx``, ``personal_color.json`` (the machine-readable card) and
+``MODEL_CARD.md`` into ``--out-dir`` (default: this folder). Build-only dependencies
+(scikit-learn, skl2onnx, onnx) are imported here and never by ``pipeline/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.card import render_model_card
+from models.rules import Rules
+from models.synthetic import sample_population
+from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
+from pipeline.seasons import SEASON_TYPE_IDS, SEASON_TYPES
+
+MODEL_VERSION = "1.0.0"
+MODEL_FILE = "personal_color.onnx"
+CARD_FILE = "personal_color.json"
+MARKDOWN_FILE = "MODEL_CARD.md"
+INPUT_NAME = "features"
+LABEL_COLUMN = "season_type"
+
+SEED = 20261125
+TRAIN_SAMPLES = 120_000
+BROAD_SHARE = 0.3
+HELDOUT_SAMPLES = 20_000
+HIDDEN_LAYERS = (64, 64)
+MLP_PARAMS: dict[str, Any] = {
+    "alpha": 1e-5,
+    "batch_size": 512,
+    "learning_rate_init": 2e-3,
+    "max_iter": 250,
+    "tol": 1e-6,
+    "n_iter_no_change": 20,
+}
+# ONNX opsets every onnxruntime >= 1.14 runs.
+TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    x: FloatArray
+    y: IntArray
+    description: dict[str, Any]
+
+
+def synthetic_training_data(rules: Rules, samples: int, seed: int) -> TrainingData:
+    x = sample_population(samples, np.random.default_rng(seed), broad_share=BROAD_SHARE)
+    return TrainingData(
+        x=x,
+        y=rules.label_indices(x),
+        description={
+            "source": "synthetic",
+            "samples": samples,
+            "seed": seed,
+            "broad_share": BROAD_SHARE,
+            "labels": "models/rules.yaml applied by models/rules.py",
+            "population": "models/synthetic.py (published skin, iris and hair CIELAB ranges)",
+        },
+    )
+
+
+def read_labelled_csv(path: Path) -> TrainingData:
+    """Rows of FEATURE_NAMES columns plus `season_type`; refuses anything incomplete or unknown."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = set(reader.fieldnames or ())
+        missing = [name for name in (*FEATURE_NAMES, LABEL_COLUMN) if name not in header]
+        if missing:
+            raise SystemExit(
+                f"{path}: missing columns {missing} (need {list(FEATURE_NAMES)} and {LABEL_COLUMN!r})"
+            )
+        rows, labels = [], []
+        for line, row in enumerate(reader, start=2):
+            label = row[LABEL_COLUMN].strip()
+            if label not in SEASON_TYPE_IDS:
+                raise SystemExit(f"{path}:{line}: unknown season_type {label!r}")
+            try:
+                rows.append([float(row[name]) for name in FEATURE_NAMES])
+            except ValueError as exc:
+                raise SystemExit(f"{path}:{line}: {exc}") from None
+            labels.append(SEASON_TYPE_IDS.index(label))
+    absent = sorted(set(SEASON_TYPE_IDS) - {SEASON_TYPE_IDS[i] for i in labels})
+    if absent:
+        raise SystemExit(
+            f"{path}: every one of the 16 types needs rows, so the model can output all of them; "
+            f"missing {absent} (add --mix-synthetic N to complete them with rules-labelled rows)"
+        )
+    x = np.asarray(rows, dtype=np.float64)
+    if not np.isfinite(x).all():
+        raise SystemExit(f"{path}: non-finite feature values")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return TrainingData(
+        x=x,
+        y=np.asarray(labels, dtype=np.int64),
+        description={"source": "csv", "file": path.name, "sha256": digest, "samples": len(x)},
+    )
+
+
+def train(data: TrainingData, seed: int) -> Any:
+    """A standardiser and a small MLP; deterministic for a given seed (one BLAS thread)."""
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    model = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            (
+                "mlp",
+                MLPClassifier(hidden_layer_sizes=HIDDEN_LAYERS, random_state=seed % (2**32), **MLP_PARAMS),
+            ),
+        ]
+    )
+    with threadpool_limits(limits=1):
+        model.fit(data.x.astype(np.float32), data.y)
+    classes = [int(c) for c in model.classes_]
+    if classes != list(range(len(SEASON_TYPE_IDS))):
+        raise SystemExit(f"training data must contain all 16 types; got class indices {classes}")
+    return model
+
+
+def export_onnx(model: Any, metadata: dict[str, str]) -> bytes:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    onnx_model = convert_sklearn(
+        model,
+        name="personal_color",
+        initial_types=[(INPUT_NAME, FloatTensorType([None, len(FEATURE_NAMES)]))],
+        options={id(model.steps[-1][1]): {"zipmap": False}},
+        target_opset=TARGET_OPSET,
+    )
+    onnx_model.doc_string = (
+        "Personal-color type probabilities from a face's measured colours (see MODEL_CARD.md)."
+    )
+    del onnx_model.metadata_props[:]
+    for key, value in metadata.items():
+        prop = onnx_model.metadata_props.add()
+        prop.key, prop.value = key, value
+    data: bytes = onnx_model.SerializeToString()
+    return data
+
+
+def onnx_probabilities(model_bytes: bytes, x: FloatArray) -> npt.NDArray[np.float32]:
+    """Run the exported bytes exactly as the service will (onnxruntime, one thread)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    probabilities = session.run([names[1]], {INPUT_NAME: x.astype(np.float32)})[0]
+    return np.asarray(probabilities, dtype=np.float32)
+
+
+def agreement(predicted: IntArray, expected: IntArray) -> dict[str, Any]:
+    """Share of rows where the model and the reference labels agree, overall and per axis."""
+    tones = 4
+    season_p, season_e = predicted // tones, expected // tones
+    warm = {0, 2}
+    return {
+        "samples": len(expected),
+        "type": round(float(np.mean(predicted == expected)), 4),
+        "season": round(float(np.mean(season_p == season_e)), 4),
+        "undertone": round(float(np.mean(np.isin(season_p, list(warm)) == np.isin(season_e, list(warm)))), 4),
+        "per_type": {
+            type_id: round(float(np.mean(predicted[expected == i] == i)), 4)
+            if np.any(expected == i)
+            else None
+            for i, type_id in enumerate(SEASON_TYPE_IDS)
+        },
+    }
+
+
+def measure(model_bytes: bytes, rules: Rules, data: TrainingData, seed: int) -> dict[str, Any]:
+    realistic = sample_population(HELDOUT_SAMPLES, np.random.default_rng(seed + 1))
+    broad = sample_population(HELDOUT_SAMPLES, np.random.default_rng(seed + 2), broad_share=1.0)
+    metrics: dict[str, Any] = {}
+    for name, x in (("realistic_heldout", realistic), ("broad_heldout", broad)):
+        probabilities = onnx_probabilities(model_bytes, x)
+        predicted = np.asarray(np.argmax(probabilities, axis=1), dtype=np.int64)
+        result = agreement(predicted, rules.label_indices(x))
+        result["mean_confidence"] = round(float(np.mean(np.max(probabilities, axis=1))), 4)
+        result["class_balance"] = {
+            t: round(float(v), 4)
+            for t, v in zip(
+                SEASON_TYPE_IDS, np.bincount(rules.label_indices(x), minlength=16) / len(x), strict=True
+            )
+        }
+        metrics[name] = result
+    if data.description["source"] == "csv":
+        predicted = np.asarray(np.argmax(onnx_probabilities(model_bytes, data.x), axis=1), dtype=np.int64)
+        metrics["training_rows_fit"] = agreement(predicted, data.y)
+    return metrics
+
+
+def build(
+    out_dir: Path, csv_path: Path | None, mix_synthetic: int, samples: int, seed: int
+) -> dict[str, Any]:
+    rules = Rules.load()
+    if csv_path is None:
+        data = synthetic_training_data(rules, samples, seed)
+    else:
+        data = read_labelled_csv(csv_path)
+        if mix_synthetic:
+            extra = synthetic_training_data(rules, mix_synthetic, seed)
+            data = TrainingData(
+                x=np.concatenate([data.x, extra.x]),
+                y=np.concatenate([data.y, extra.y]),
+                description={**data.description, "mixed_synthetic": extra.description},
+            )
+    model = train(data, seed)
+    metadata = {
+        "model_version": MODEL_VERSION,
+        "feature_version": str(FEATURE_VERSION),
+        "feature_names": json.dumps(list(FEATURE_NAMES)),
+        "classes": json.dumps(list(SEASON_TYPE_IDS)),
+        "rules_sha256": rules.sha256,
+        "training_source": str(data.description["source"]),
+    }
+    model_bytes = export_onnx(model, metadata)
+    card: dict[str, Any] = {
+        "model_version": MODEL_VERSION,
+        "file": MODEL_FILE,
+        "sha256": hashlib.sha256(model_bytes).hexdigest(),
+        "size_bytes": len(model_bytes),
+        "input": {
+            "name": INPUT_NAME,
+            "dtype": "float32",
+            "shape": [None, len(FEATURE_NAMES)],
+            "feature_version": FEATURE_VERSION,
+            "feature_names": list(FEATURE_NAMES),
+        },
+        "outputs": {
+            "label": "int64 [N]: index of the most probable class",
+            "probabilities": "float32 [N, 16]: one probability per class, in `classes` order, summing to 1",
+        },
+        "metadata_props": metadata,
+        "classes": [
+            {
+                "id": t.id,
+                "season": t.season.value,
+                "tone": t.tone.value,
+                "name_ko": t.name_ko,
+                "name_en": t.name_en,
+            }
+            for t in SEASON_TYPES
+        ],
+        "training": {
+            **data.description,
+            "command": "python -m models.build"
+            + ("" if csv_path is None else f" --from-csv {csv_path.name}"),
+            "rules_file": "models/rules.yaml",
+            "rules_sha256": rules.sha256,
+            "estimator": "StandardScaler + MLPClassifier (ReLU, Adam), exported with skl2onnx",
+            "hidden_layers": list(HIDDEN_LAYERS),
+            "hyperparameters": MLP_PARAMS,
+            "random_state": seed,
+            "target_opset": TARGET_OPSET,
+        },
+        "metrics": measure(model_bytes, rules, data, seed),
+        "calibration": "Thresholds are literature-based and centred on the synthetic population; not yet "
+        "calibrated on labelled photos (issue 9).",
+        "software": {
+            name: version(name) for name in ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "numpy")
+        },
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MODEL_FILE).write_bytes(model_bytes)
+    (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / MARKDOWN_FILE).write_text(render_model_card(card, rules), encoding="utf-8")
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.build", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent)
+    parser.add_argument(
+        "--from-csv", type=Path, help="train on expert-labelled feature rows (see MODEL_CARD.md)"
+    )
+    parser.add_argument(
+        "--mix-synthetic", type=int, default=0, help="with --from-csv: add N rules-labelled rows"
+    )
+    parser.add_argument("--samples", type=int, default=TRAIN_SAMPLES, help="synthetic training rows")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    card = build(args.out_dir, args.from_csv, args.mix_synthetic, args.samples, args.seed)
+    heldout = card["metrics"]["realistic_heldout"]
+    print(f"wrote {args.out_dir / MODEL_FILE} (sha256 {card['sha256'][:16]}..., {card['size_bytes']} bytes)")
+    print(
+        f"agreement with the rules on {heldout['samples']} held-out samples: type {heldout['type']:.2%}, "
+        f"season {heldout['season']:.2%}, undertone {heldout['undertone']:.2%}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

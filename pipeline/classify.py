@@ -1,0 +1,152 @@
+"""Run the personal-color ONNX model: feature vectors in, 16 type probabilities out.
+
+One `onnxruntime.InferenceSession` per classifier, created once per process with explicit thread
+counts (one intra-op and one inter-op thread by default: the service scales by replicas and
+batches, not by threads fighting over two cores). The model's contract (feature version, feature
+names, class list, output shape) is checked when the classifier is built, so a mismatched or
+corrupt model stops the service at start-up with MODEL_MISMATCH instead of failing the first
+request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from pipeline.errors import ErrorCode, PipelineError
+from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
+from pipeline.seasons import SEASON_TYPE_IDS
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "personal_color.onnx"
+REQUIRED_METADATA = ("model_version", "feature_version", "feature_names", "classes")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    model_path: Path = DEFAULT_MODEL_PATH
+    intra_op_threads: int = 1
+    inter_op_threads: int = 1
+
+
+@dataclass(frozen=True)
+class TypeProbabilities:
+    """The model's answer for one face, classes in `SEASON_TYPE_IDS` order."""
+
+    probabilities: tuple[float, ...]
+
+    def ranked(self) -> list[tuple[str, float]]:
+        order = sorted(range(len(self.probabilities)), key=lambda i: -self.probabilities[i])
+        return [(SEASON_TYPE_IDS[i], self.probabilities[i]) for i in order]
+
+    @property
+    def best(self) -> tuple[str, float]:
+        return self.ranked()[0]
+
+    @property
+    def runner_up(self) -> tuple[str, float]:
+        return self.ranked()[1]
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(SEASON_TYPE_IDS, self.probabilities, strict=True))
+
+
+def _mismatch(path: Path, problem: str) -> PipelineError:
+    return PipelineError(
+        ErrorCode.MODEL_MISMATCH,
+        f"The personal-color model {path} cannot be used: {problem}",
+        details={"model_path": str(path), "problem": problem},
+    )
+
+
+class SeasonClassifier:
+    """A loaded, validated model. Thread-safe: `InferenceSession.run` may be called concurrently."""
+
+    def __init__(
+        self, session: ort.InferenceSession, path: Path, model_version: str, class_order: list[int]
+    ) -> None:
+        self._session = session
+        self._input_name = session.get_inputs()[0].name
+        self._probability_output = session.get_outputs()[1].name
+        self._class_order = class_order  # model column of each canonical class
+        self.path = path
+        self.model_version = model_version
+
+    @classmethod
+    def from_config(cls, config: ClassifierConfig) -> SeasonClassifier:
+        return cls.from_path(config.model_path, config.intra_op_threads, config.inter_op_threads)
+
+    @classmethod
+    def from_path(
+        cls, path: Path | str = DEFAULT_MODEL_PATH, intra_op_threads: int = 1, inter_op_threads: int = 1
+    ) -> SeasonClassifier:
+        model_path = Path(path)
+        if not model_path.is_file():
+            raise _mismatch(model_path, "the file does not exist (build it with `python -m models.build`)")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = inter_op_threads
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        try:
+            session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises several unrelated types for an unreadable model
+            raise _mismatch(model_path, f"it is not a valid ONNX model ({type(exc).__name__})") from exc
+        metadata = session.get_modelmeta().custom_metadata_map
+        missing = [key for key in REQUIRED_METADATA if key not in metadata]
+        if missing:
+            raise _mismatch(
+                model_path, f"its metadata lacks {missing} (see models/MODEL_CARD.md, 'ONNX contract')"
+            )
+        if metadata["feature_version"] != str(FEATURE_VERSION):
+            raise _mismatch(
+                model_path,
+                f"it was built for feature version {metadata['feature_version']}, "
+                f"the pipeline produces version {FEATURE_VERSION}",
+            )
+        try:
+            names = json.loads(metadata["feature_names"])
+            classes = json.loads(metadata["classes"])
+        except json.JSONDecodeError as exc:
+            raise _mismatch(model_path, f"its metadata is not valid JSON ({exc})") from exc
+        if tuple(names) != FEATURE_NAMES:
+            raise _mismatch(model_path, "its feature names differ from the pipeline's FEATURE_NAMES")
+        if sorted(classes) != sorted(SEASON_TYPE_IDS) or len(classes) != len(SEASON_TYPE_IDS):
+            raise _mismatch(model_path, f"its classes {classes} are not the 16 season types")
+        if len(session.get_inputs()) != 1 or len(session.get_outputs()) < 2:
+            raise _mismatch(model_path, "it must have one input and (label, probabilities) outputs")
+        classifier = cls(
+            session,
+            model_path,
+            model_version=metadata["model_version"],
+            class_order=[classes.index(type_id) for type_id in SEASON_TYPE_IDS],
+        )
+        classifier._check_output_shape()
+        return classifier
+
+    def _check_output_shape(self) -> None:
+        probe = np.zeros((2, len(FEATURE_NAMES)), dtype=np.float32)
+        try:
+            raw = self._session.run([self._probability_output], {self._input_name: probe})[0]
+        except Exception as exc:
+            raise _mismatch(self.path, f"it fails on a feature vector ({type(exc).__name__}: {exc})") from exc
+        if np.shape(raw) != (2, len(SEASON_TYPE_IDS)):
+            raise _mismatch(self.path, f"its probabilities have shape {np.shape(raw)}, expected (N, 16)")
+
+    def predict_batch(self, vectors: npt.ArrayLike) -> list[TypeProbabilities]:
+        """Probabilities for each row of an N x len(FEATURE_NAMES) array (N may be 0)."""
+        x = np.asarray(vectors, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != len(FEATURE_NAMES):
+            raise ValueError(f"expected an N x {len(FEATURE_NAMES)} array of feature vectors, got {x.shape}")
+        if len(x) == 0:
+            return []
+        if not np.isfinite(x).all():
+            raise ValueError("feature vectors must be finite")
+        raw = np.asarray(
+            self._session.run([self._probability_output], {self._input_name: x})[0], dtype=np.float64
+        )
+        ordered = raw[:, self._class_order]
+        return [TypeProbabilities(tuple(float(p) for p in row)) for row in ordered]
