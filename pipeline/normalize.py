@@ -1,0 +1,480 @@
+"""Lighting: measure how good it is, correct what can be corrected, refuse what cannot.
+
+A selfie's colours are the skin's colours times the light's. This stage estimates the light's colour
+(the illuminant) in linear RGB, maps it to the D65 white that sRGB is defined for with a diagonal
+von Kries correction, evens out a badly missed exposure, and scores what remains. Moderate casts
+(roughly 4000-10000 K) and exposure misses of a couple of stops are corrected; only light that has
+destroyed the colour information (channels clipped across the face, a face lost in shadow, a
+cast so strong one channel is nearly empty) is refused with POOR_LIGHTING_CONDITION and
+specific advice.
+
+White balance, chosen by measurement (`python -m bench.color_constancy`, figures in its
+docstring): the gray-world family is biased by whatever colour dominates the frame, and in a
+portrait that is skin, hair and clothing. On the astronaut set (a large orange suit) gray world
+is off by about 15 degrees before any cast is applied, shades of gray (p=6) by 6, first-order
+gray edge (p=6) by 1.3 but up to 7.5 once the cast moves which channel clips. `gray_pixels`
+starts from the gray-edge estimate and then averages only the pixels that are near-neutral
+under the current estimate (walls, white clothing, teeth, sclera), brightness-weighted and
+refined three times with a narrowing tolerance, in the spirit of Huo et al., "Robust automatic
+white balance algorithm using gray color points in images" (IEEE Trans. Consumer Electronics
+52(2), 2006). It is the default because it alone met both targets on the cast set; the others stay
+selectable for comparison.
+
+Statistics are computed on a copy at most 256 px on its long side, and the correction itself is a
+single 256-entry table per channel (a gain in linear light is a fixed map of sRGB uint8 levels),
+so the whole stage costs a few milliseconds at working size. Never writes image data anywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+import cv2
+import mediapipe as mp
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.color import angular_error_deg, linear_to_uint8, uint8_to_linear
+from pipeline.errors import ErrorCode, PipelineError
+
+Uint8Image = npt.NDArray[np.uint8]
+FloatArray = npt.NDArray[np.float64]
+Box = tuple[int, int, int, int]
+
+WHITE_BALANCE_METHODS: Final = ("gray_world", "shades_of_gray", "gray_edge", "gray_pixels", "none")
+PROBLEMS: Final = ("too_dark", "too_bright", "color_cast", "backlit", "low_contrast")
+
+_LUMINANCE = np.array([0.2126729, 0.7151522, 0.0721750])
+_LEVELS_LINEAR = uint8_to_linear(np.arange(256, dtype=np.uint8))
+# Pixels at or above this sRGB level in any channel have lost information; below _DARK_LEVEL in
+# every channel they are mostly noise. Both are excluded from the illuminant estimate.
+_CLIP_LEVEL: Final = 250
+_DARK_LEVEL: Final = 8
+# Median log-average luminance of the 206 professionally lit portraits in the seasons set.
+_TYPICAL_SCENE_KEY: Final = 0.136
+
+_ADVICE: Final = {
+    "too_dark": "The photo is too dark. Face a window or a lamp, or turn on more lights.",
+    "too_bright": "Parts of your face are washed out. Step out of direct sun or move away from the lamp.",
+    "color_cast": "The light is strongly colored. Take the photo in daylight, near a window, "
+    "away from colored lamps.",
+    "backlit": "The light is behind you. Turn around so the light falls on your face.",
+    "low_contrast": "The photo looks hazy or flat. Wipe the camera lens and use brighter, even light.",
+}
+
+
+@dataclass(frozen=True)
+class LightingConfig:
+    """How the stage corrects and how strict it is. The service builds this from its settings.
+
+    `min_score`: photos scoring below it (0-100) are refused. Each measured part maps to a quality
+    between 0 and 1 and the score is 100 times their product, with the ramps set so that any single
+    part at its "problem" level halves the score on its own: at the default of 50 one real
+    problem refuses the photo, while several small imperfections do not add up to a refusal.
+    """
+
+    min_score: float = 50.0
+    white_balance: str = "gray_pixels"
+    minkowski_p: float = 6.0
+    stats_max_side: int = 256
+    face_lightness_low: float = 45.0
+    face_lightness_high: float = 90.0
+    face_lightness_target_low: float = 60.0
+    face_lightness_target_high: float = 82.0
+    max_exposure_gain_ev: float = 2.5
+    max_exposure_cut_ev: float = 1.5
+    face_detection_confidence: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.white_balance not in WHITE_BALANCE_METHODS:
+            raise ValueError(
+                f"white_balance must be one of {WHITE_BALANCE_METHODS}, not {self.white_balance!r}"
+            )
+        if not 0.0 <= self.min_score <= 100.0:
+            raise ValueError("min_score must be within 0-100")
+        if self.minkowski_p < 1.0 or self.stats_max_side < 32:
+            raise ValueError("minkowski_p must be >= 1 and stats_max_side >= 32")
+
+
+@dataclass(frozen=True)
+class LightingReport:
+    """What the light was like in the photo as taken, before correction.
+
+    - `exposure`: median CIELAB L* (0-100) of the face area (of a central region without a face).
+    - `clipped_highlights` / `clipped_shadows`: fractions of the face area with any channel blown
+      out / with every channel near black.
+    - `contrast`: standard deviation of L* over the whole frame (a hazy or flat photo is below ~8).
+    - `cast_strength_deg`: angle between the estimated illuminant and neutral, in linear RGB.
+    - `backlight`: background median L* minus face median L* (positive: face darker than behind it).
+    - `illuminant`: the estimated light colour, linear RGB with unit sum.
+    - `exposure_correction_ev`: the exposure change applied by the correction.
+    """
+
+    score: float
+    exposure: float
+    clipped_highlights: float
+    clipped_shadows: float
+    contrast: float
+    cast_strength_deg: float
+    backlight: float
+    problems: tuple[str, ...]
+    illuminant: tuple[float, float, float]
+    exposure_correction_ev: float = 0.0
+    white_balance: str = "gray_pixels"
+    face_found: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: only numbers, strings, booleans and lists."""
+        data = asdict(self)
+        data["problems"] = list(self.problems)
+        data["illuminant"] = [round(v, 4) for v in self.illuminant]
+        for key, value in data.items():
+            if isinstance(value, float):
+                data[key] = round(value, 3)
+        return data
+
+    def advice(self) -> list[str]:
+        """One actionable sentence per problem, in a stable order."""
+        return [_ADVICE[p] for p in PROBLEMS if p in self.problems]
+
+
+@dataclass(frozen=True)
+class NormalizedImage:
+    rgb: Uint8Image = field(repr=False)
+    report: LightingReport
+    face_box: Box | None
+
+
+class LightingCorrector:
+    """Scores and corrects the lighting of a selfie. Loads its face detector once; thread-safe.
+
+    MediaPipe graphs are not safe to call concurrently, so the detector (about 2 ms per call on a
+    256 px copy) runs under a lock; everything else is pure numpy/OpenCV on local arrays.
+    """
+
+    def __init__(self, config: LightingConfig | None = None) -> None:
+        self.config = config or LightingConfig()
+        self._detector = mp.solutions.face_detection.FaceDetection(
+            model_selection=0,  # the short-range (selfie-distance) model bundled in the wheel
+            min_detection_confidence=self.config.face_detection_confidence,
+        )
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._detector.close()
+
+    def correct(self, rgb: Uint8Image, client_score: float | None = None) -> NormalizedImage:
+        """Correct white balance and exposure; refuse with POOR_LIGHTING_CONDITION when hopeless.
+
+        `client_score` is the front end's own 0-100 estimate. It can only make the check stricter:
+        the server's own score is always computed and must pass too.
+        """
+        _check_image(rgb)
+        if client_score is not None and not (math.isfinite(client_score) and 0.0 <= client_score <= 100.0):
+            raise PipelineError(ErrorCode.VALIDATION_ERROR, "lighting_score must be a number from 0 to 100.")
+        config = self.config
+
+        small = _downscale(rgb, config.stats_max_side)
+        illuminant = estimate_illuminant(small, config.white_balance, config.minkowski_p)
+        gains = white_balance_gains(illuminant)
+        balanced_small = _LEVELS_LINEAR[small] * gains
+        # The detector sees the white-balanced copy: strong casts cost it confidence otherwise.
+        box_small = self._detect_face(_apply_table(small, _correction_table(gains)))
+
+        scale = rgb.shape[1] / small.shape[1]
+        face_box = _scale_box(box_small, scale, rgb.shape) if box_small is not None else None
+        region = face_box or _central_box(rgb.shape)
+        report = _measure(
+            rgb,
+            region,
+            balanced_small,
+            _scale_box(region, 1.0 / scale, small.shape),
+            illuminant,
+            gains,
+            config,
+            face_found=face_box is not None,
+        )
+        if report.score < config.min_score or (client_score is not None and client_score < config.min_score):
+            raise _poor_lighting(report, client_score, config.min_score)
+        table = _correction_table(gains * 2.0**report.exposure_correction_ev)
+        return NormalizedImage(rgb=_apply_table(rgb, table), report=report, face_box=face_box)
+
+    def _detect_face(self, rgb_small: Uint8Image) -> Box | None:
+        """The most confident face, in the small image's pixels, or None."""
+        with self._lock:
+            result = self._detector.process(rgb_small)
+        if not result.detections:
+            return None
+        best = max(result.detections, key=lambda d: d.score[0])
+        rel = best.location_data.relative_bounding_box
+        height, width = rgb_small.shape[:2]
+        box = (
+            round(rel.xmin * width),
+            round(rel.ymin * height),
+            round(rel.width * width),
+            round(rel.height * height),
+        )
+        return _clamp_box(box, rgb_small.shape)
+
+
+def estimate_illuminant(rgb: Uint8Image, method: str = "gray_pixels", minkowski_p: float = 6.0) -> FloatArray:
+    """The colour of the light in linear RGB (unit sum), from an sRGB uint8 image.
+
+    Meant for a small copy (a few hundred px): every method works on image-wide statistics.
+    Clipped and near-black pixels are left out, since their colour says nothing about the light.
+    """
+    linear = _LEVELS_LINEAR[rgb]
+    usable = (rgb.max(axis=2) < _CLIP_LEVEL) & (rgb.max(axis=2) > _DARK_LEVEL)
+    if method == "none" or np.count_nonzero(usable) < 64:
+        return np.full(3, 1.0 / 3.0)
+    pixels = linear[usable]
+    if method == "gray_world":
+        estimate = pixels.mean(axis=0)
+    elif method == "shades_of_gray":
+        estimate = _minkowski_mean(pixels, minkowski_p)
+    elif method == "gray_edge":
+        estimate = _gray_edge(linear, usable, minkowski_p)
+    elif method == "gray_pixels":
+        estimate = _refine_on_gray_pixels(pixels, _gray_edge(linear, usable, minkowski_p))
+    else:
+        raise ValueError(f"unknown white balance method {method!r}")
+    return _unit_sum(estimate)
+
+
+def white_balance_gains(illuminant: npt.ArrayLike) -> FloatArray:
+    """Von Kries gains mapping `illuminant` to the D65 white (equal linear RGB), keeping its luminance."""
+    light = np.maximum(np.asarray(illuminant, dtype=np.float64), 1e-6)
+    return np.asarray(float(_LUMINANCE @ light) / light, dtype=np.float64)
+
+
+def _minkowski_mean(values: FloatArray, p: float) -> FloatArray:
+    """Shades of gray (Finlayson and Trezzi, 2004): the p-norm mean per channel; p=1 is gray world."""
+    return np.asarray(np.mean(values**p, axis=0) ** (1.0 / p), dtype=np.float64)
+
+
+def _gray_edge(linear: FloatArray, usable: npt.NDArray[np.bool_], p: float) -> FloatArray:
+    """First-order gray edge (van de Weijer, Gevers and Gijsenij, 2007): the p-norm of gradients.
+
+    The average colour difference between neighbouring surfaces is achromatic, which holds far
+    better in portraits than "the average colour is gray": large uniform areas (skin, a coloured
+    shirt) contribute edges only at their borders. sigma=1 smoothing as in the paper.
+    """
+    image = cv2.GaussianBlur(linear.astype(np.float32), (0, 0), 1.0)
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1)
+    magnitude = np.sqrt(gx * gx + gy * gy)
+    # An edge touching a clipped pixel has a false colour; drop a one-pixel border around them.
+    inner = cv2.erode(usable.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    edges = magnitude[inner].astype(np.float64)
+    if edges.shape[0] < 64 or not np.all(edges.max(axis=0) > 0):
+        return _minkowski_mean(linear[usable], p)
+    return _minkowski_mean(edges, p)
+
+
+def _refine_on_gray_pixels(pixels: FloatArray, estimate: FloatArray) -> FloatArray:
+    """Average the pixels that look neutral under the current estimate; repeat, narrowing the cone.
+
+    Weighted by luminance squared, because bright neutral surfaces (white clothing, sclera, walls in light)
+    are lit by the main light, while dark "neutral" pixels are often shadowed or noisy. Stops when
+    fewer than 1% of the pixels qualify and keeps the last estimate.
+    """
+    luminance = pixels @ _LUMINANCE
+    current = _unit_sum(estimate)
+    for tolerance_deg in (12.0, 8.0, 5.0):
+        balanced = pixels / current
+        cosine = balanced.sum(axis=1) / (np.sqrt(3.0) * np.linalg.norm(balanced, axis=1) + 1e-12)
+        neutral = cosine > math.cos(math.radians(tolerance_deg))
+        if np.count_nonzero(neutral) < max(32, pixels.shape[0] // 100):
+            break
+        weights = luminance[neutral] ** 2
+        current = _unit_sum(weights @ pixels[neutral] / weights.sum())
+    return current
+
+
+def _exposure_correction_ev(face_lightness: float, scene_key: float, config: LightingConfig) -> float:
+    """Bring a clearly missed exposure back into the normal range, but only when face AND scene agree.
+
+    Well-exposed portraits keep the face at L* 53-80 (5th-95th percentile over the 206 photos of
+    the seasons calibration set), while their scene key (log-average luminance, Reinhard et al.
+    2002) spreads over 3.4 stops because backgrounds differ. So the face says whether exposure was
+    missed; but metering on the face alone would push every face to the same lightness and erase
+    the difference between light and deep skin, which is what the diagnosis measures. A face is
+    therefore only brightened as far as the scene is also darker than typical (and darkened only as
+    far as the scene is also brighter), which leaves a deep-skinned face in a normal scene alone.
+    """
+    face_y = _luminance_of_lightness(face_lightness)
+    if face_lightness < config.face_lightness_low:
+        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_target_low) / face_y)
+    elif face_lightness > config.face_lightness_high:
+        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_target_high) / face_y)
+    else:
+        return 0.0
+    scene_needed = math.log2(_TYPICAL_SCENE_KEY / max(scene_key, 1e-6))
+    if face_needed > 0:
+        ev = min(face_needed, max(scene_needed, 0.0))
+    else:
+        ev = max(face_needed, min(scene_needed, 0.0))
+    return float(np.clip(ev, -config.max_exposure_cut_ev, config.max_exposure_gain_ev))
+
+
+def _luminance_of_lightness(lightness: float) -> float:
+    """Inverse of CIE L* for luminance Y (relative to white)."""
+    f = (lightness + 16.0) / 116.0
+    return f**3 if f**3 > 216 / 24389 else lightness * 27 / 24389
+
+
+def _scene_key(balanced_linear: FloatArray) -> float:
+    """Log-average luminance of the frame: what a camera's averaging meter sees."""
+    return float(np.exp(np.mean(np.log(balanced_linear @ _LUMINANCE + 1e-4))))
+
+
+def _correction_table(gains: FloatArray) -> Uint8Image:
+    """A (1, 256, 3) table for cv2.LUT: each channel's sRGB level -> level after a linear gain."""
+    return np.stack([linear_to_uint8(_LEVELS_LINEAR * g) for g in gains], axis=-1).reshape(1, 256, 3)
+
+
+def _measure(
+    rgb: Uint8Image,
+    region: Box,
+    balanced_small: FloatArray,
+    region_small: Box,
+    illuminant: FloatArray,
+    gains: FloatArray,
+    config: LightingConfig,
+    *,
+    face_found: bool,
+) -> LightingReport:
+    x, y, w, h = region
+    face = rgb[y : y + h, x : x + w].reshape(-1, 3)
+    face_lightness = _lightness(_LEVELS_LINEAR[face] * gains)
+    exposure = float(np.median(face_lightness))
+    # Washed out = at least two channels blown: lightness and hue are both lost. One clipped
+    # channel alone is common under coloured light and still leaves a usable colour.
+    clipped_highlights = float(np.mean(np.count_nonzero(face >= _CLIP_LEVEL, axis=1) >= 2))
+    clipped_shadows = float(np.mean(face.max(axis=1) <= _DARK_LEVEL))
+    contrast = float(np.std(face_lightness))
+
+    lightness = _lightness(balanced_small)
+    sx, sy, sw, sh = region_small
+    outside = np.ones(lightness.shape, dtype=bool)
+    outside[sy : sy + sh, sx : sx + sw] = False
+    backlight = float(np.median(lightness[outside])) - exposure if outside.any() else 0.0
+    cast = angular_error_deg(illuminant, np.ones(3))
+    exposure_ev = _exposure_correction_ev(exposure, _scene_key(balanced_small), config)
+
+    # Quality ramps: 1 where fine, 0.5 at the "problem" level, 0 where hopeless.
+    qualities = {
+        "too_dark": min(_ramp(exposure, 10.0, 20.0, 30.0), _ramp(-clipped_shadows, -0.5, -0.3, -0.1)),
+        "too_bright": min(
+            _ramp(-exposure, -98.0, -93.0, -88.0), _ramp(-clipped_highlights, -0.5, -0.3, -0.1)
+        ),
+        "color_cast": _ramp(-cast, -45.0, -32.0, -22.0),
+        # Without a face, a flat backdrop cannot be told from haze nor a bright wall from backlight;
+        # the landmark stage then reports the missing face, which is the advice that helps.
+        "backlit": _ramp(-backlight, -55.0, -40.0, -25.0) if face_found else 1.0,
+        "low_contrast": _ramp(contrast, 1.5, 3.0, 6.0) if face_found else 1.0,
+    }
+    score = 100.0 * math.prod(qualities.values())
+    problems = tuple(p for p in PROBLEMS if qualities[p] < 0.5)
+    if score < config.min_score and not problems:
+        # Several moderate issues together: name the worst ones so the person knows what to fix.
+        problems = tuple(p for p in PROBLEMS if qualities[p] < 0.8) or (
+            min(qualities, key=qualities.__getitem__),
+        )
+    return LightingReport(
+        score=round(score, 1),
+        exposure=exposure,
+        clipped_highlights=clipped_highlights,
+        clipped_shadows=clipped_shadows,
+        contrast=contrast,
+        cast_strength_deg=cast,
+        backlight=backlight,
+        problems=problems,
+        illuminant=(float(illuminant[0]), float(illuminant[1]), float(illuminant[2])),
+        exposure_correction_ev=exposure_ev,
+        white_balance=config.white_balance,
+        face_found=face_found,
+    )
+
+
+def _apply_table(rgb: Uint8Image, table: Uint8Image) -> Uint8Image:
+    return np.asarray(cv2.LUT(rgb, table), dtype=np.uint8)
+
+
+def _ramp(value: float, zero_at: float, half_at: float, one_at: float) -> float:
+    """Piecewise-linear quality: 0 at or below `zero_at`, 0.5 at `half_at`, 1 at or above `one_at`."""
+    if value >= one_at:
+        return 1.0
+    if value <= zero_at:
+        return 0.0
+    if value >= half_at:
+        return 0.5 + 0.5 * (value - half_at) / (one_at - half_at)
+    return 0.5 * (value - zero_at) / (half_at - zero_at)
+
+
+def _lightness(linear_rgb: FloatArray) -> FloatArray:
+    """CIE L* from linear RGB, via luminance only (all the exposure measures need)."""
+    y = np.clip(linear_rgb @ _LUMINANCE, 0.0, None)
+    return np.where(y > 216 / 24389, 116.0 * np.cbrt(y) - 16.0, y * 24389 / 27)
+
+
+def _poor_lighting(report: LightingReport, client_score: float | None, min_score: float) -> PipelineError:
+    problems = list(report.problems)
+    details: dict[str, Any] = {"problems": problems, "score": report.score, "min_score": min_score}
+    advice = report.advice()
+    if report.score >= min_score and client_score is not None:
+        details["client_score"] = client_score
+        advice = advice or [
+            "Your camera reported poor light. Retake the photo in even daylight, facing a window."
+        ]
+    details["advice"] = advice
+    reasons = ", ".join(p.replace("_", " ") for p in problems) or "poor light reported by the camera"
+    return PipelineError(
+        ErrorCode.POOR_LIGHTING_CONDITION,
+        f"The lighting is not good enough for a reliable color analysis ({reasons}). " + " ".join(advice),
+        details,
+    )
+
+
+def _check_image(rgb: Uint8Image) -> None:
+    if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3):
+        raise ValueError("expected an HxWx3 uint8 RGB image")
+    if min(rgb.shape[:2]) < 8:
+        raise ValueError("image too small to measure")
+
+
+def _downscale(rgb: Uint8Image, max_side: int) -> Uint8Image:
+    height, width = rgb.shape[:2]
+    factor = max_side / max(height, width)
+    if factor >= 1.0:
+        return np.ascontiguousarray(rgb)
+    size = (max(8, round(width * factor)), max(8, round(height * factor)))
+    return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def _unit_sum(rgb: FloatArray) -> FloatArray:
+    positive = np.maximum(np.asarray(rgb, dtype=np.float64), 1e-9)
+    return np.asarray(positive / positive.sum(), dtype=np.float64)
+
+
+def _central_box(shape: tuple[int, ...]) -> Box:
+    """Where a selfie's face usually is: the middle 40% of the width, 50% of the height."""
+    height, width = shape[:2]
+    return (round(width * 0.3), round(height * 0.2), max(1, round(width * 0.4)), max(1, round(height * 0.5)))
+
+
+def _scale_box(box: Box, factor: float, shape: tuple[int, ...]) -> Box:
+    x, y, w, h = box
+    return _clamp_box((round(x * factor), round(y * factor), round(w * factor), round(h * factor)), shape)
+
+
+def _clamp_box(box: Box, shape: tuple[int, ...]) -> Box:
+    height, width = shape[:2]
+    x, y, w, h = box
+    x0, y0 = min(max(0, x), width - 1), min(max(0, y), height - 1)
+    x1, y1 = min(width, max(x0 + 1, x + w)), min(height, max(y0 + 1, y + h))
+    return (x0, y0, x1 - x0, y1 - y0)
