@@ -126,7 +126,7 @@ def test_ray_groups_autoscale_within_bounds(rendered):
 # --- the renderer refuses what it cannot place -------------------------------------------------
 
 
-def _serve_config_variant(tmp_path, mutate) -> Path:
+def _serve_config_variant(tmp_path: Path, mutate: Any) -> Path:
     config = yaml.safe_load((REPO_ROOT / "serve_config.yaml").read_text(encoding="utf-8"))
     mutate(config)
     path = tmp_path / "serve_config.yaml"
