@@ -26,6 +26,9 @@ from serve_app.settings import RaySettings, Settings
 
 NUM_CPUS = 2
 HTTP_HOST = "127.0.0.1"
+# Every test request comes from 127.0.0.1, and polling every 0.5 s soon passes the default
+# per-address limit; the per-user analysis limit stays at its default.
+SERVICE_TEST_ENV = {"SECURITY__REQUESTS_PER_ADDRESS": "100000/minute"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def deploy_service(database_url: str, extra_env: dict[str, str] | None = None) -
     start_ray()
     if _served is None:
         port = free_port()
-        env = {"DATABASE_URL": database_url, **(extra_env or {})}
+        env = {"DATABASE_URL": database_url, **SERVICE_TEST_ENV, **(extra_env or {})}
         config = load_serve_config(Settings(), http_host=HTTP_HOST, http_port=port, env_vars=env)
         deploy(config)
         app_name = str(config["applications"][0]["name"])
