@@ -1,0 +1,61 @@
+"""Stored results: one diagnosis, the paginated history, deleting an entry, and per-user stats.
+
+Plain route functions over `db/`: no Ray here. Every id answers only its owner; anyone else gets
+the same 404 as for an id that never existed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from db.history import delete_history_entry, get_result_for_owner, list_history, user_stats
+from fastapi import APIRouter, Query, Response
+
+from pipeline.errors import ErrorCode, PipelineError
+from serve_app.auth import CurrentUser
+from serve_app.database import SessionDep
+from serve_app.results import analysis_result, history_page
+from serve_app.schemas import AnalysisResult, HistoryPage
+
+history_routes = APIRouter()
+
+_NOT_FOUND = "No such result."
+
+
+def parse_id(raw: str, message: str = _NOT_FOUND) -> uuid.UUID:
+    """Ids are UUIDs; anything else cannot name a row, so it is simply not found."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise PipelineError(ErrorCode.NOT_FOUND, message) from None
+
+
+@history_routes.get("/analysis/result/{history_id}", response_model=AnalysisResult, summary="One diagnosis")
+def get_result(history_id: str, user: CurrentUser, session: SessionDep) -> AnalysisResult:
+    entry = get_result_for_owner(session, parse_id(history_id), user.id)
+    if entry is None:
+        raise PipelineError(ErrorCode.NOT_FOUND, _NOT_FOUND)
+    return analysis_result(entry)
+
+
+@history_routes.get("/history", response_model=HistoryPage, summary="Your diagnoses, newest first")
+def get_history(
+    user: CurrentUser,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> HistoryPage:
+    return history_page(list_history(session, user.id, cursor, limit))
+
+
+@history_routes.delete("/history/{history_id}", status_code=204, summary="Delete one diagnosis")
+def delete_entry(history_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    if not delete_history_entry(session, parse_id(history_id), user.id):
+        raise PipelineError(ErrorCode.NOT_FOUND, _NOT_FOUND)
+    return Response(status_code=204)
+
+
+@history_routes.get("/stats", summary="How your diagnoses are spread over the seasons")
+def get_stats(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+    return dict(user_stats(session, user.id))

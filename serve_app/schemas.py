@@ -1,0 +1,66 @@
+"""Response bodies of the HTTP API, as they appear in the OpenAPI document at /docs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+TaskStatus = Literal["queued", "processing", "completed", "failed"]
+
+
+class AnalysisAccepted(BaseModel):
+    task_id: str
+    status_url: str = Field(description="Poll this (every 0.5 s is fine) until status is final.")
+
+
+class TaskError(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. POOR_LIGHTING_CONDITION.")
+    message: str
+
+
+class AnalysisStatus(BaseModel):
+    task_id: str
+    status: TaskStatus
+    stage: str | None = Field(None, description="What the analysis is doing now, while processing.")
+    result_id: str | None = Field(None, description="GET /analysis/result/{result_id} once completed.")
+    error: TaskError | None = None
+
+
+class AnalysisResult(BaseModel):
+    """One stored diagnosis: text and numbers only, never the photo."""
+
+    id: str
+    created_at: datetime
+    season: str
+    season_type: str
+    confidence: float
+    thumbnail_color: str
+    main_colors: list[Any]
+    worst_colors: list[Any]
+    makeup: dict[str, Any]
+    hair: dict[str, Any]
+    measured: dict[str, Any]
+    explanation: Any
+    lighting_score: float | None
+    model_version: str
+
+
+class HistoryItem(BaseModel):
+    id: str
+    created_at: datetime
+    season: str
+    season_type: str
+    confidence: float
+    thumbnail_color: str
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryItem]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page; null at the end.")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = Field(default_factory=dict)
