@@ -1,40 +1,22 @@
 """PostgreSQL for the text-only results: a one-replica StatefulSet on the node `placement.postgres`
-names, its volume from the cluster's local-path storage class, a headless Service, and the Secret.
-
-The Secret is rendered apart from the synced manifests (`secrets/`, git-ignored): its password is
-generated at render time and must never be committed. Create it once with `kubectl create`; a
-second `create` fails instead of changing the password under an initialised data directory.
+names, its volume from the cluster's local-path storage class, and a headless Service. The password
+comes from the app's Secret (kuberay/credentials.py).
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from kuberay import labels
+from kuberay.credentials import POSTGRES_PASSWORD_KEY, secret_env
 from kuberay.environment import Values
-from kuberay.rayservice import POSTGRES_SECRET, POSTGRES_SERVICE
+from kuberay.rayservice import POSTGRES_SERVICE
 from kuberay.topology import Topology
 
 PORT = 5432
 DATA_DIR = "/var/lib/postgresql/data"
 # The official image's postgres user; it owns the data directory.
 POSTGRES_UID = 999
-
-
-def render_secret(values: Values, password: str | None = None) -> dict[str, Any]:
-    # token_hex keeps the password URL-safe: DATABASE_URL embeds it unescaped.
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {
-            "name": POSTGRES_SECRET,
-            "namespace": values.namespace,
-            "labels": {**labels.common(values), labels.COMPONENT: labels.POSTGRES},
-        },
-        "type": "Opaque",
-        "stringData": {"password": password or secrets.token_hex(24)},
-    }
 
 
 def render_service(values: Values) -> dict[str, Any]:
@@ -90,12 +72,7 @@ def render_statefulset(topology: Topology, values: Values) -> dict[str, Any]:
                             "env": [
                                 {"name": "POSTGRES_USER", "value": user},
                                 {"name": "POSTGRES_DB", "value": database},
-                                {
-                                    "name": "POSTGRES_PASSWORD",
-                                    "valueFrom": {
-                                        "secretKeyRef": {"name": POSTGRES_SECRET, "key": "password"}
-                                    },
-                                },
+                                secret_env("POSTGRES_PASSWORD", POSTGRES_PASSWORD_KEY),
                                 # A subdirectory: the volume's root may hold lost+found.
                                 {"name": "PGDATA", "value": f"{DATA_DIR}/pgdata"},
                             ],

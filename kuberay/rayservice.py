@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from kuberay import labels
+from kuberay.credentials import POSTGRES_PASSWORD_KEY, TOKEN_SECRET_KEY, secret_env
 from kuberay.environment import Values
 from kuberay.placement import RayGroup, RayLayout
 from kuberay.serve_config import ServeConfig
@@ -21,7 +22,6 @@ RAY_TMP = "/tmp/ray"  # noqa: S108 - Ray's fixed temp dir, mounted from memory b
 SHM = "/dev/shm"  # noqa: S108 - the object store's memory-backed folder
 DASHBOARD_PORT = 8265
 DASHBOARD_AGENT_PORT = 52365
-POSTGRES_SECRET = "postgres-credentials"  # noqa: S105 - the Secret's name, not a password
 POSTGRES_SERVICE = "postgres"
 
 # KubeRay's own probe commands (raylet via the dashboard agent, GCS via the dashboard), written out
@@ -95,10 +95,10 @@ def _app_env(values: Values, *, database_client: bool) -> list[dict[str, Any]]:
         user = values.text("postgres.user")
         database = values.text("postgres.database")
         env += [
-            {
-                "name": "POSTGRES_PASSWORD",
-                "valueFrom": {"secretKeyRef": {"name": POSTGRES_SECRET, "key": "password"}},
-            },
+            # The ingress (web side) signs access tokens; it sits behind one proxy, ingress-nginx.
+            secret_env("SECURITY__TOKEN_SECRET", TOKEN_SECRET_KEY),
+            {"name": "SECURITY__TRUSTED_PROXY_HOPS", "value": "1"},
+            secret_env("POSTGRES_PASSWORD", POSTGRES_PASSWORD_KEY),
             {
                 # $(VAR) is expanded by the kubelet from the variable above; the password is URL-safe.
                 "name": "DATABASE_URL",

@@ -3,7 +3,7 @@
 Layout of the output folder:
     manifests/       what Argo CD syncs (commit this folder to the repository it watches)
     argocd/          the Argo CD Application pointing at manifests/ (apply once)
-    secrets/         the PostgreSQL Secret with a freshly generated password (create once, never
+    secrets/         the app's Secret with freshly generated credentials (create once, never
                      commit: the folder carries its own .gitignore)
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from kuberay import networking, platform, postgres
+from kuberay import credentials, networking, platform, postgres
 from kuberay.environment import Values, load_values
 from kuberay.placement import check_placement, plan_layout
 from kuberay.rayservice import render_rayservice
@@ -42,8 +42,9 @@ class Rendered:
 
 
 def render(
-    topology: Topology, values: Values, serve: ServeConfig, postgres_password: str | None = None
+    topology: Topology, values: Values, serve: ServeConfig, secret_data: dict[str, str] | None = None
 ) -> Rendered:
+    """All manifests of one environment; `secret_data` fixes the credentials (generated if None)."""
     layout = plan_layout(topology, values)
     check_placement(serve, layout)
     return Rendered(
@@ -62,7 +63,7 @@ def render(
             "50-disruption-budgets.yaml": platform.render_disruption_budgets(values, layout),
         },
         argocd=[platform.render_argocd_application(topology, values)],
-        secrets=[postgres.render_secret(values, postgres_password)],
+        secrets=[credentials.render_secret(values, secret_data)],
     )
 
 
@@ -70,13 +71,13 @@ def render_environment(
     environment: str,
     topology_path: Path = DEFAULT_TOPOLOGY,
     serve_config_path: Path = DEFAULT_SERVE_CONFIG,
-    postgres_password: str | None = None,
+    secret_data: dict[str, str] | None = None,
 ) -> Rendered:
     return render(
         load_topology(topology_path),
         load_values(environment),
         load_serve_config(serve_config_path),
-        postgres_password,
+        secret_data,
     )
 
 
@@ -109,7 +110,7 @@ def write(rendered: Rendered, out: Path) -> list[Path]:
     groups = {
         "manifests": rendered.manifests,
         "argocd": {"application.yaml": rendered.argocd},
-        "secrets": {"postgres-credentials.yaml": rendered.secrets},
+        "secrets": {"credentials.yaml": rendered.secrets},
     }
     for folder, files in groups.items():
         directory = out / folder
@@ -121,5 +122,5 @@ def write(rendered: Rendered, out: Path) -> list[Path]:
     secrets_dir = out / "secrets"
     (secrets_dir / ".gitignore").write_text("# Generated credentials: never commit.\n*\n", encoding="utf-8")
     secrets_dir.chmod(0o700)
-    (secrets_dir / "postgres-credentials.yaml").chmod(0o600)
+    (secrets_dir / "credentials.yaml").chmod(0o600)
     return written

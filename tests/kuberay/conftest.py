@@ -12,6 +12,8 @@ from kuberay.render import DEFAULT_SERVE_CONFIG, DEFAULT_TOPOLOGY, Rendered, ren
 from kuberay.topology import Topology, load_topology
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Credentials are generated per render; comparisons between environments fix them.
+FIXED_SECRETS = {"postgres-password": "same-for-comparison", "token-secret": "same-for-comparison"}
 
 
 @pytest.fixture(scope="session")
@@ -37,12 +39,12 @@ def rendered(request: pytest.FixtureRequest) -> Rendered:
 
 @pytest.fixture(scope="session")
 def rendered_dev() -> Rendered:
-    return render_environment("dev", postgres_password="same-for-comparison")
+    return render_environment("dev", secret_data=FIXED_SECRETS)
 
 
 @pytest.fixture(scope="session")
 def rendered_prod() -> Rendered:
-    return render_environment("prod", postgres_password="same-for-comparison")
+    return render_environment("prod", secret_data=FIXED_SECRETS)
 
 
 def find(rendered: Rendered, kind: str, name: str | None = None) -> list[dict[str, Any]]:

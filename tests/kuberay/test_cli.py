@@ -31,7 +31,7 @@ def test_render_writes_manifests_argocd_and_a_private_secret(tmp_path, serve_con
     assert "|" in (tmp_path / "manifests" / "20-rayservice.yaml").read_text().split("serveConfigV2:")[1][:3]
     (application,) = yaml.safe_load_all((tmp_path / "argocd" / "application.yaml").read_text())
     assert application["kind"] == "Application"
-    secret_file = tmp_path / "secrets" / "postgres-credentials.yaml"
+    secret_file = tmp_path / "secrets" / "credentials.yaml"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert (tmp_path / "secrets" / ".gitignore").read_text().splitlines()[-1] == "*"
     assert not any(d["kind"] == "Secret" for d in documents)
@@ -41,11 +41,10 @@ def test_each_render_generates_a_new_password(tmp_path):
     passwords = set()
     for name in ("a", "b"):
         assert run_cli("render", "--env", "dev", "--out", str(tmp_path / name)).returncode == 0
-        (secret,) = yaml.safe_load_all(
-            (tmp_path / name / "secrets" / "postgres-credentials.yaml").read_text()
-        )
-        passwords.add(secret["stringData"]["password"])
-    assert len(passwords) == 2
+        (secret,) = yaml.safe_load_all((tmp_path / name / "secrets" / "credentials.yaml").read_text())
+        passwords.add(secret["stringData"]["postgres-password"])
+        passwords.add(secret["stringData"]["token-secret"])
+    assert len(passwords) == 4
 
 
 def test_unplaceable_config_exits_2_with_the_reason(tmp_path):

@@ -171,15 +171,19 @@ def test_memory_volumes_fit_within_the_container_memory_limit(rendered):
         assert in_memory < limit, name
 
 
-def test_the_database_password_is_referenced_never_written_into_synced_manifests(rendered):
+def test_credentials_are_referenced_never_written_into_synced_manifests(rendered):
     secret = the(rendered, "Secret")
-    password = secret["stringData"]["password"]
-    assert len(password) >= 32
     synced_text = repr(rendered.all_synced()) + repr(rendered.argocd)
-    assert password not in synced_text
+    for value in secret["stringData"].values():
+        assert len(value.encode()) >= 32
+        assert value not in synced_text
     head = ray_pod_templates(the(rendered, "RayService"))["head"]["spec"]["containers"][0]
     env = {e["name"]: e for e in head["env"]}
     assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == secret["metadata"]["name"]
+    assert env["SECURITY__TOKEN_SECRET"]["valueFrom"]["secretKeyRef"]["key"] in secret["stringData"]
+    postgres = the(rendered, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
+    (postgres_password,) = [e for e in postgres["env"] if e["name"] == "POSTGRES_PASSWORD"]
+    assert postgres_password["valueFrom"] == env["POSTGRES_PASSWORD"]["valueFrom"]
     assert "$(POSTGRES_PASSWORD)@postgres:5432/" in env["DATABASE_URL"]["value"]
     ai = ray_pod_templates(the(rendered, "RayService"))["ai-workers"]["spec"]["containers"][0]
     assert "DATABASE_URL" not in {e["name"] for e in ai["env"]}
