@@ -27,7 +27,7 @@ from ray.serve.handle import DeploymentHandle
 from pipeline.decode import sniff_image_type
 from pipeline.errors import ErrorCode, PipelineError
 from serve_app.auth import AnalysisUser, CurrentUser
-from serve_app.database import SessionDep, attach_database, database_reachable
+from serve_app.database import SessionDep, attach_database, database_reachable, ensure_sqlite_directory
 from serve_app.errors import install_error_handlers
 from serve_app.history import history_routes, parse_id
 from serve_app.results import history_record, task_status
@@ -82,6 +82,10 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Scaling up or down is normal operation; UNHEALTHY, DEPLOY_FAILED or still UPDATING are not ready.
+_READY = frozenset({"ok", "healthy", "upscaling", "downscaling"})
+
+
 def _optional_score(raw: str | None) -> float | None:
     if raw is None or not raw.strip():
         return None
@@ -125,6 +129,7 @@ class Ingress:
         self._writer = writer
         self._running: set[asyncio.Task[None]] = set()
         database = self._settings.database
+        ensure_sqlite_directory(database.url)
         if database.auto_migrate:
             upgrade_to_head(database.url)
         sessions = attach_database(api, database.url)
@@ -144,6 +149,10 @@ class Ingress:
         summary="Submit a selfie for analysis",
     )
     async def start_analysis(self, request: Request, user: AnalysisUser, session: SessionDep) -> JSONResponse:
+        if len(self._running) >= self._settings.pipeline.max_in_flight:
+            raise PipelineError(
+                ErrorCode.SERVICE_UNAVAILABLE, "Too many photos are being analysed right now. Please retry."
+            )
         limit = self._settings.pipeline.max_upload_bytes
         form = await read_upload_form(
             request.headers.get("content-type"),
@@ -193,7 +202,7 @@ class Ingress:
         application = serve.status().applications.get(app_name)
         for name, deployment in (application.deployments if application else {}).items():
             checks[name] = str(deployment.status.value).lower()
-        ready = all(value in ("ok", "healthy") for value in checks.values())
+        ready = all(value in _READY for value in checks.values())
         body = Health(status="ok" if ready else "unavailable", checks=checks)
         return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 

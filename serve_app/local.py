@@ -141,6 +141,7 @@ def _read_pid() -> int | None:
 
 def start() -> int:
     from db.migrate import upgrade_to_head
+    from serve_app.database import ensure_sqlite_directory
 
     settings = get_settings()
     running = _read_pid()
@@ -148,8 +149,7 @@ def start() -> int:
         print(f"Already running (pid {running}). Stop it with: python -m serve_app.local stop")
         return 1
 
-    if settings.database.url.startswith("sqlite:///./"):
-        (REPO_ROOT / "var").mkdir(exist_ok=True)
+    ensure_sqlite_directory(settings.database.url)
     print("Applying database migrations ...")
     upgrade_to_head(settings.database.url)
 

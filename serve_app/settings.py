@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -23,9 +24,13 @@ if TYPE_CHECKING:
     from pipeline.normalize import LightingConfig
 
 
+# The embedded default lives in the checkout's var/ whatever the working directory of a Ray worker is.
+DEFAULT_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'var' / 'personal_color.db'}"
+
+
 class DatabaseSettings(BaseModel):
     # The URL may hold a password: keep it out of reprs and logs.
-    url: str = Field("sqlite:///./var/personal_color.db", repr=False)
+    url: str = Field(DEFAULT_DATABASE_URL, repr=False)
     auto_migrate: bool = Field(
         True,
         description="Apply Alembic migrations when the ingress starts, so `serve run` works on a fresh "
@@ -48,6 +53,12 @@ class PipelineSettings(BaseModel):
     language: Literal["ko", "en"] = "ko"
     model_path: str | None = Field(None, description="ONNX model; the pipeline's bundled model if unset.")
     analysis_timeout_s: float = Field(60.0, gt=0, description="One analysis may take at most this long.")
+    max_in_flight: int = Field(
+        64,
+        gt=0,
+        description="Analyses one ingress replica holds at once (each keeps its photo in memory until "
+        "normalised); beyond this, new uploads get 503 and should retry.",
+    )
 
     def decode_limits(self) -> DecodeLimits:
         from pipeline.decode import DecodeLimits
