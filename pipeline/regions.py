@@ -27,7 +27,6 @@ import numpy as np
 import numpy.typing as npt
 from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 
-from pipeline.color import srgb_uint8_to_lab
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import HairSource
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks, connection_indices
@@ -129,13 +128,24 @@ class _Window:
     def local(self, points: FloatArray) -> npt.NDArray[np.int32]:
         return np.asarray(np.round(points[:, :2] - (self.x0, self.y0)), dtype=np.int32)
 
-    def polygon(self, points: FloatArray, convex_hull: bool = False) -> npt.NDArray[np.uint8]:
-        mask = np.zeros(self.shape, np.uint8)
+    def polygon(
+        self,
+        points: FloatArray,
+        convex_hull: bool = False,
+        grow: float = 0.0,
+        into: npt.NDArray[np.uint8] | None = None,
+    ) -> npt.NDArray[np.uint8]:
+        """Fill a polygon (or its convex hull), grown by `grow` pixels, into a new or given mask.
+
+        Growing draws the outline with a pen of width 2*grow+1: the same as a dilation with a disc,
+        at a fraction of the cost.
+        """
+        mask = np.zeros(self.shape, np.uint8) if into is None else into
         local = self.local(points)
-        if convex_hull:
-            cv2.fillConvexPoly(mask, cv2.convexHull(local), (1,))
-        else:
-            cv2.fillPoly(mask, [local], (1,))
+        outline = cv2.convexHull(local) if convex_hull else local.reshape(-1, 1, 2)
+        cv2.fillPoly(mask, [outline], (1,))
+        if grow >= 0.5:
+            cv2.polylines(mask, [outline], True, (1,), thickness=2 * round(grow) + 1)
         return mask
 
     def to_full(self, mask: npt.NDArray[np.uint8] | BoolMask, image_size: tuple[int, int]) -> BoolMask:
@@ -144,13 +154,16 @@ class _Window:
         return full
 
 
-def _dilate(mask: npt.NDArray[np.uint8], radius: float) -> npt.NDArray[np.uint8]:
-    size = max(1, round(radius)) * 2 + 1
-    return _u8(cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))))
-
-
 def _erode(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:
     return _u8(cv2.erode(mask, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)))
+
+
+def _lab8(pixels: RGBImage) -> FloatArray:
+    """CIELAB (D65) of sRGB uint8 pixels (N x 3) via OpenCV's 8-bit conversion, in L* a* b* units."""
+    lab = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3).astype(np.float64)
+    lab[:, 0] *= 100.0 / 255.0
+    lab[:, 1:] -= 128.0
+    return lab
 
 
 def _u8(array: object) -> npt.NDArray[np.uint8]:
@@ -207,19 +220,22 @@ class RegionExtractor:
 
         oval_mask = window.polygon(oval)
         skin = self._skin(window, pts, oval_mask, iod)
-        eyes = self._eyes(window, pts, crop)
+        luma = _u8(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY))
+        eyes = self._eyes(window, pts, luma)
         if int(eyes.sum()) < cfg.min_eye_pixels:
             raise PipelineError(
                 ErrorCode.EYES_NOT_VISIBLE,
                 "Your eyes could not be seen clearly. Keep your eyes open and look into the camera, "
                 "without sunglasses or hair across your eyes.",
             )
-        skin_lab = srgb_uint8_to_lab(crop[skin.astype(bool)])
-        skin_median = np.median(skin_lab, axis=0) if len(skin_lab) else None
+        # The skin/hair gate only needs colour distances of about 10 units, so OpenCV's 8-bit CIELAB
+        # (same D65 and sRGB curve, quantised to ~0.4 units) is precise enough and 20x faster.
+        skin_pixels = crop[skin.astype(bool)]
+        skin_median = np.median(_lab8(skin_pixels), axis=0) if len(skin_pixels) else None
 
-        hair, source = self._hair_from_segmentation(window, crop, oval_mask, pts, face_h, iod, skin_median)
+        hair, source = self._hair_from_segmentation(window, crop, oval, pts, iod, skin_median)
         if hair is None:
-            hair, source = self._hair_from_brows(window, crop, pts, iod, skin_median)
+            hair, source = self._hair_from_brows(window, crop, luma, pts, iod, skin_median)
         size = (width, height)
         return FaceRegions(
             skin=window.to_full(skin, size),
@@ -238,17 +254,19 @@ class RegionExtractor:
             | window.polygon(pts[list(LEFT_CHEEK)])
             | window.polygon(pts[list(FOREHEAD)])
         )
-        excluded = (
-            _dilate(window.polygon(pts[list(RIGHT_EYE_CYCLE)], convex_hull=True), cfg.eye_margin_iod * iod)
-            | _dilate(window.polygon(pts[list(LEFT_EYE_CYCLE)], convex_hull=True), cfg.eye_margin_iod * iod)
-            | _dilate(window.polygon(pts[list(RIGHT_EYEBROW)], convex_hull=True), cfg.brow_margin_iod * iod)
-            | _dilate(window.polygon(pts[list(LEFT_EYEBROW)], convex_hull=True), cfg.brow_margin_iod * iod)
-            | _dilate(window.polygon(pts[list(NOSE)], convex_hull=True), cfg.nose_margin_iod * iod)
-            | _dilate(window.polygon(pts[list(LIPS)], convex_hull=True), cfg.lips_margin_iod * iod)
-        )
+        excluded = np.zeros(window.shape, np.uint8)
+        for feature, margin in (
+            (RIGHT_EYE_CYCLE, cfg.eye_margin_iod),
+            (LEFT_EYE_CYCLE, cfg.eye_margin_iod),
+            (RIGHT_EYEBROW, cfg.brow_margin_iod),
+            (LEFT_EYEBROW, cfg.brow_margin_iod),
+            (NOSE, cfg.nose_margin_iod),
+            (LIPS, cfg.lips_margin_iod),
+        ):
+            window.polygon(pts[list(feature)], convex_hull=True, grow=margin * iod, into=excluded)
         return _u8(patches & oval_mask & (1 - excluded))
 
-    def _eyes(self, window: _Window, pts: FloatArray, crop: RGBImage) -> npt.NDArray[np.uint8]:
+    def _eyes(self, window: _Window, pts: FloatArray, luma: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         cfg = self.config
         eyes = np.zeros(window.shape, np.uint8)
         for iris, contour in ((RIGHT_IRIS, RIGHT_EYE_CYCLE), (LEFT_IRIS, LEFT_EYE_CYCLE)):
@@ -262,16 +280,15 @@ class RegionExtractor:
             # Keep off the eyelid line: erode the eye opening by one pixel.
             opening = _erode(window.polygon(pts[list(contour)]), 1)
             ring &= opening
-            eyes |= ring & self._not_specular(crop, ring)
+            eyes |= ring & self._not_specular(luma, ring)
         return eyes
 
     @staticmethod
-    def _not_specular(crop: RGBImage, ring: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    def _not_specular(luma: npt.NDArray[np.uint8], ring: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Drop the catch-light: pixels far brighter than the rest of the ring (median + 3 MAD)."""
         selected = ring.astype(bool)
         if selected.sum() < 3:
             return ring
-        luma = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
         values = luma[selected].astype(np.float64)
         median = float(np.median(values))
         mad = float(np.median(np.abs(values - median))) or 1.0
@@ -281,9 +298,8 @@ class RegionExtractor:
         self,
         window: _Window,
         crop: RGBImage,
-        oval_mask: npt.NDArray[np.uint8],
+        oval: FloatArray,
         pts: FloatArray,
-        face_h: float,
         iod: float,
         skin_median: FloatArray | None,
     ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
@@ -298,14 +314,20 @@ class RegionExtractor:
         eye_level = round(float(pts[list(RIGHT_IRIS) + list(LEFT_IRIS), 1].mean()) - window.y0)
         band = np.zeros(window.shape, np.uint8)
         band[: max(0, eye_level), :] = 1
-        hair = _u8(person_mask & band & (1 - _dilate(oval_mask, margin)))
+        hair = _u8(person_mask & band & (1 - window.polygon(oval, grow=margin)))
         hair = self._without_skin(crop, hair, skin_median)
         if hair.sum() < cfg.min_hair_pixels_iod2 * iod * iod:
             return None, HairSource.NONE
         return hair, HairSource.SEGMENTATION
 
     def _hair_from_brows(
-        self, window: _Window, crop: RGBImage, pts: FloatArray, iod: float, skin_median: FloatArray | None
+        self,
+        window: _Window,
+        crop: RGBImage,
+        luma: npt.NDArray[np.uint8],
+        pts: FloatArray,
+        iod: float,
+        skin_median: FloatArray | None,
     ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
         """The darker half of each eyebrow hull: the hull also holds skin between the hairs."""
         brows = window.polygon(pts[list(RIGHT_EYEBROW)], convex_hull=True) | window.polygon(
@@ -314,7 +336,6 @@ class RegionExtractor:
         selected = brows.astype(bool)
         if not selected.any():
             return None, HairSource.NONE
-        luma = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
         darker = (luma <= np.median(luma[selected])).astype(np.uint8) & brows
         darker = self._without_skin(crop, darker, skin_median)
         if darker.sum() < self.config.min_brow_pixels_iod2 * iod * iod:
@@ -324,12 +345,11 @@ class RegionExtractor:
     def _without_skin(
         self, crop: RGBImage, mask: npt.NDArray[np.uint8], skin_median: FloatArray | None
     ) -> npt.NDArray[np.uint8]:
-        selected = mask.astype(bool)
-        if skin_median is None or not selected.any():
+        rows, cols = np.nonzero(mask)
+        if skin_median is None or len(rows) == 0:
             return mask
-        lab = srgb_uint8_to_lab(crop[selected])
-        skin_like = np.linalg.norm(lab - skin_median, axis=1) < self.config.hair_skin_delta_e
+        distance = np.linalg.norm(_lab8(crop[rows, cols]) - skin_median, axis=1)
+        skin_like = distance < self.config.hair_skin_delta_e
         out = mask.copy()
-        rows, cols = np.nonzero(selected)
         out[rows[skin_like], cols[skin_like]] = 0
         return out
