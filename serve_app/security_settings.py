@@ -11,16 +11,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, SecretStr
 
-from serve_app.auth.tokens import (
-    HMAC_ALGORITHMS,
-    SUPPORTED_ALGORITHMS,
-    ExternalIssuer,
-    LocalIssuer,
-)
-from serve_app.rate_limit import RateLimitConfig
+if TYPE_CHECKING:  # imported where used, so reading settings does not load the auth stack
+    from serve_app.auth.tokens import ExternalIssuer, LocalIssuer
+    from serve_app.rate_limit import RateLimitConfig
+
+# Mirrors serve_app.auth.tokens (the verifier refuses anything else); kept here so settings stay light.
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+SUPPORTED_ALGORITHMS = HMAC_ALGORITHMS | {
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+}
 
 # Publicly known, so only ever acceptable on a developer's machine.
 DEVELOPMENT_TOKEN_SECRET = "development-only-local-token-secret-do-not-deploy"  # noqa: S105
@@ -73,6 +85,8 @@ class SecuritySettings(BaseModel):
     allow_anonymous: bool = False
 
     def local_issuer_config(self) -> LocalIssuer:
+        from serve_app.auth.tokens import LocalIssuer
+
         return LocalIssuer(
             secret=self.token_secret.get_secret_value(),
             issuer=self.local_issuer,
@@ -81,6 +95,8 @@ class SecuritySettings(BaseModel):
         )
 
     def external_issuer_config(self) -> ExternalIssuer | None:
+        from serve_app.auth.tokens import ExternalIssuer
+
         if not self.provider_issuer:
             return None
         return ExternalIssuer(
@@ -92,6 +108,8 @@ class SecuritySettings(BaseModel):
         )
 
     def rate_limit_config(self) -> RateLimitConfig:
+        from serve_app.rate_limit import RateLimitConfig
+
         return RateLimitConfig(
             storage_uri=self.rate_limit_storage,
             key_prefix=self.rate_limit_key_prefix,

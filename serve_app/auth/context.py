@@ -1,0 +1,44 @@
+"""The per-replica security objects (token verifier, token issuer, rate limiter), kept on `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from serve_app.auth.tokens import LocalTokenIssuer, TokenVerifier
+from serve_app.rate_limit import RateLimiter
+
+if TYPE_CHECKING:
+    from serve_app.security_settings import SecuritySettings
+
+
+@dataclass(frozen=True)
+class SecurityContext:
+    """The per-replica security objects the auth dependencies and routes share (on `app.state`)."""
+
+    settings: SecuritySettings
+    verifier: TokenVerifier
+    local_issuer: LocalTokenIssuer
+    limiter: RateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: SecuritySettings) -> SecurityContext:
+        local = settings.local_issuer_config()
+        return cls(
+            settings=settings,
+            verifier=TokenVerifier(
+                external=settings.external_issuer_config(),
+                local=local,
+                leeway=timedelta(seconds=settings.leeway_seconds),
+            ),
+            local_issuer=LocalTokenIssuer(local),
+            limiter=RateLimiter(settings.rate_limit_config()),
+        )
+
+
+def security_context(request: Request) -> SecurityContext:
+    context: SecurityContext = request.app.state.security
+    return context

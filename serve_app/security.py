@@ -1,0 +1,63 @@
+"""Everything the ingress needs for security, installed with one call: `install_security(app, settings)`.
+
+Order matters. Starlette runs the middleware added last first, so requests pass through, from the
+outside in: security headers (so even refusals carry them), CORS (so a browser can read a 429), then
+the per-address rate limit, then the app. Sign-in and per-user limits are dependencies (see
+`serve_app.auth`), because they need the route's user.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+
+from serve_app.auth.context import SecurityContext
+from serve_app.auth.tokens import AuthenticationError
+from serve_app.errors import error_response
+from serve_app.log_redaction import install_log_redaction
+from serve_app.rate_limit import AddressRateLimitMiddleware, RateLimitedError
+from serve_app.security_headers import SecurityHeadersMiddleware
+from serve_app.security_settings import SecuritySettings
+
+# Kubernetes probes hit these every few seconds from the node's address.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+async def _authentication_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthenticationError)
+    return error_response(exc.code, exc.message, exc.details, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimitedError)
+    return error_response(exc.code, exc.message, exc.details, headers={"Retry-After": str(exc.retry_after)})
+
+
+def install_security(app: FastAPI, settings: SecuritySettings) -> SecurityContext:
+    """Add the auth routes, limits, CORS and headers to the ingress app. Call once, after the routes."""
+    from serve_app.auth.routes import router as auth_router
+
+    install_log_redaction()
+    context = SecurityContext.from_settings(settings)
+    app.state.security = context
+    app.include_router(auth_router)
+    app.add_exception_handler(AuthenticationError, _authentication_error)
+    app.add_exception_handler(RateLimitedError, _rate_limited)
+    app.add_middleware(
+        AddressRateLimitMiddleware,
+        limiter=context.limiter,
+        exempt_paths=PROBE_PATHS,
+        trusted_proxy_hops=settings.trusted_proxy_hops,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,  # bearer tokens travel in a header, never in cookies
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Location", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
+    return context
