@@ -16,7 +16,7 @@ from kuberay.credentials import POSTGRES_PASSWORD_KEY, TOKEN_SECRET_KEY, secret_
 from kuberay.environment import Values
 from kuberay.placement import RayGroup, RayLayout
 from kuberay.serve_config import ServeConfig
-from kuberay.topology import Node, Topology
+from kuberay.topology import Node
 
 RAY_TMP = "/tmp/ray"  # noqa: S108 - Ray's fixed temp dir, mounted from memory below
 SHM = "/dev/shm"  # noqa: S108 - the object store's memory-backed folder
@@ -217,11 +217,9 @@ def _worker_group(values: Values, group: RayGroup, database_client: bool) -> dic
     }
 
 
-def render_rayservice(
-    topology: Topology, values: Values, serve: ServeConfig, layout: RayLayout
-) -> dict[str, Any]:
-    # Only pods on the node that hosts PostgreSQL's clients (the web side) get the database URL and
-    # may reach the database; the AI workers never talk to it.
+def render_rayservice(values: Values, serve: ServeConfig, layout: RayLayout) -> dict[str, Any]:
+    # The web side (the head's node: the ingress and the result writer) holds the database URL and
+    # the token key, and only it may reach PostgreSQL; the AI workers never see either.
     web_node = layout.head_node.name
     return {
         "apiVersion": "ray.io/v1",

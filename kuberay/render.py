@@ -54,7 +54,7 @@ def render(
                 postgres.render_service(values),
                 postgres.render_statefulset(topology, values),
             ],
-            "20-rayservice.yaml": [render_rayservice(topology, values, serve, layout)],
+            "20-rayservice.yaml": [render_rayservice(values, serve, layout)],
             "30-http.yaml": [
                 networking.render_http_service(values, serve),
                 networking.render_ingress(values, serve),
