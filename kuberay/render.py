@@ -82,7 +82,11 @@ def render_environment(
 
 
 class _LiteralDumper(yaml.SafeDumper):
-    """Writes multi-line strings (serveConfigV2) as literal blocks, so the embedded config stays readable."""
+    """Writes multi-line strings (serveConfigV2) as literal blocks, so the embedded config stays
+    readable, and repeats shared values instead of emitting YAML anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
