@@ -138,8 +138,9 @@ def delta_e_2000(lab1: npt.ArrayLike, lab2: npt.ArrayLike) -> FloatArray:
 
     dlp = l2 - l1
     dcp = c2p - c1p
-    dh = h2p - h1p
-    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    # Rounded so float noise cannot flip a difference of exactly 180 degrees (Sharma et al., pair 14).
+    hue_gap = np.round(h2p - h1p, 9)
+    dh = np.where(hue_gap > 180, hue_gap - 360, np.where(hue_gap < -180, hue_gap + 360, hue_gap))
     dh = np.where(c1p * c2p == 0, 0.0, dh)
     dhp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
 
@@ -150,7 +151,7 @@ def delta_e_2000(lab1: npt.ArrayLike, lab2: npt.ArrayLike) -> FloatArray:
         c1p * c2p == 0,
         h_sum,
         np.where(
-            np.abs(h1p - h2p) <= 180, h_sum / 2, np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2)
+            np.abs(hue_gap) <= 180, h_sum / 2, np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2)
         ),
     )
     t = (
