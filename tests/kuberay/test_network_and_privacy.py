@@ -187,3 +187,19 @@ def test_credentials_are_referenced_never_written_into_synced_manifests(rendered
     assert "$(POSTGRES_PASSWORD)@postgres:5432/" in env["DATABASE_URL"]["value"]
     ai = ray_pod_templates(the(rendered, "RayService"))["ai-workers"]["spec"]["containers"][0]
     assert "DATABASE_URL" not in {e["name"] for e in ai["env"]}
+
+
+def test_every_container_has_requests_limits_probes_and_runs_unprivileged(rendered):
+    specs = [t["spec"] for t in ray_pod_templates(the(rendered, "RayService")).values()]
+    specs.append(the(rendered, "StatefulSet")["spec"]["template"]["spec"])
+    for spec in specs:
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        for container in spec["containers"]:
+            resources = container["resources"]
+            assert {"cpu", "memory"} <= resources["requests"].keys() and {"cpu", "memory"} <= resources[
+                "limits"
+            ].keys()
+            assert resources["requests"]["memory"] == resources["limits"]["memory"], container["name"]
+            assert container["readinessProbe"] and container["livenessProbe"], container["name"]
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
