@@ -34,6 +34,7 @@ _XYZ_TO_LINEAR_SRGB = np.array(
 MIN_KELVIN = 1667.0
 MAX_KELVIN = 25000.0
 DAYLIGHT_FROM_KELVIN = 4000.0
+PURE_DAYLIGHT_FROM_KELVIN = 5000.0
 
 
 def planckian_xy(kelvin: float) -> tuple[float, float]:
@@ -76,12 +77,21 @@ def daylight_xy(kelvin: float) -> tuple[float, float]:
 def kelvin_to_linear_rgb(kelvin: float) -> FloatArray:
     """Linear sRGB white point (unit sum) of a light of the given correlated colour temperature.
 
-    From 4000 K up the CIE daylight locus is used (sun and sky, and the illuminant sRGB assumes);
-    below it, the Planckian locus (tungsten and candle light are blackbody radiators). The two meet
-    at 4000 K within a small fraction of a degree. Components outside the sRGB gamut, which only
-    the reddest lights approach, are floored at a small positive value so gains stay finite.
+    Below 4000 K the Planckian locus (tungsten and candle light are blackbody radiators); from
+    5000 K up the CIE daylight locus (sun and sky, and the D65 that sRGB assumes). Daylight lies
+    slightly on the green side of the Planckian locus (about 1.3 degrees in linear RGB at 4000 K),
+    so in between the two are blended linearly in xy: no temperature jumps in colour. Components
+    outside the sRGB gamut, which only the reddest lights approach, are floored at a small positive
+    value so gains stay finite.
     """
-    x, y = daylight_xy(kelvin) if kelvin >= DAYLIGHT_FROM_KELVIN else planckian_xy(kelvin)
+    t = _check_kelvin(kelvin)
+    blend = min(
+        1.0, max(0.0, (t - DAYLIGHT_FROM_KELVIN) / (PURE_DAYLIGHT_FROM_KELVIN - DAYLIGHT_FROM_KELVIN))
+    )
+    x, y = planckian_xy(t)
+    if blend > 0.0:
+        xd, yd = daylight_xy(t)
+        x, y = x + blend * (xd - x), y + blend * (yd - y)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y])
     rgb = np.maximum(_XYZ_TO_LINEAR_SRGB @ xyz, 1e-3)
     return np.asarray(rgb / rgb.sum(), dtype=np.float64)
@@ -124,7 +134,7 @@ def _apply_linear_gains(rgb: Uint8Image, gains: FloatArray) -> Uint8Image:
 
 def _check_kelvin(kelvin: float) -> float:
     t = float(kelvin)
-    if not MIN_KELVIN <= t <= MAX_KELVIN:
+    if not MIN_KELVIN <= t <= MAX_KELVIN:  # also refuses NaN
         raise ValueError(
             f"colour temperature must be within {MIN_KELVIN:.0f}-{MAX_KELVIN:.0f} K, not {kelvin}"
         )
