@@ -180,7 +180,11 @@ class RegionExtractor:
         # models and, on a head-and-shoulders window, as accurate around the hair as the square one.
         self._pool: queue.Queue[mp.solutions.selfie_segmentation.SelfieSegmentation] = queue.Queue()
         for _ in range(pool_size):
-            self._pool.put(mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1))
+            segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
+            # The first run of a graph initialises its interpreter (~200 ms); do it at load time so
+            # that the first person's request is not the slow one.
+            segmenter.process(np.zeros((64, 64, 3), np.uint8))
+            self._pool.put(segmenter)
         self._pool_size = pool_size
 
     def close(self) -> None:
