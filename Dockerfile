@@ -38,4 +38,5 @@ RUN --mount=type=bind,from=build,source=/home/ray/wheels,target=/tmp/wheels \
     pip install --constraint /tmp/requirements.lock /tmp/wheels/*.whl
 # Fail the build, not the cluster, if a native library or the baked-in model is missing.
 RUN python -c "import cv2, mediapipe, onnxruntime, ray; from pipeline.classify import SeasonClassifier; SeasonClassifier.from_path()"
-USER ray
+# Numeric (ray:users), so Kubernetes can verify runAsNonRoot; kuberay/rayservice.py uses the same ids.
+USER 1000:100

@@ -23,6 +23,10 @@ SHM = "/dev/shm"  # noqa: S108 - the object store's memory-backed folder
 DASHBOARD_PORT = 8265
 DASHBOARD_AGENT_PORT = 52365
 POSTGRES_SERVICE = "postgres"
+# The `ray` user of rayproject/ray images (and so of our Dockerfile). Numeric, because the kubelet can
+# only enforce runAsNonRoot on a numeric user.
+RAY_UID = 1000
+RAY_GID = 100
 
 # KubeRay's own probe commands (raylet via the dashboard agent, GCS via the dashboard), written out
 # because KubeRay's default worker readiness probe also requires a Serve proxy on the pod, and with
@@ -125,7 +129,13 @@ def _pod_spec(
     return {
         "nodeSelector": dict(node.labels),
         "tolerations": node.tolerations(),
-        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RAY_UID,
+            "runAsGroup": RAY_GID,
+            "fsGroup": RAY_GID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": [container],
         "volumes": _memory_volumes(values, object_store_mb),
         # Serve drains replicas on SIGTERM; give in-flight analyses time to finish.

@@ -7,6 +7,7 @@ import re
 import tomllib
 
 from kuberay.environment import load_values
+from kuberay.rayservice import RAY_GID, RAY_UID
 from tests.kuberay.conftest import REPO_ROOT
 
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
@@ -36,7 +37,8 @@ def test_manifests_use_the_projects_version_as_image_tag():
 def test_image_installs_against_the_lock_and_runs_unprivileged():
     assert DOCKERFILE.count("--constraint") >= 2
     users = re.findall(r"^USER (\S+)$", DOCKERFILE, flags=re.MULTILINE)
-    assert users[-1] not in {"root", "0"}
+    # Numeric and equal to the pods' runAsUser/runAsGroup: the kubelet cannot check a user name.
+    assert users[-1] == f"{RAY_UID}:{RAY_GID}" and RAY_UID != 0
     assert "libgl1" in DOCKERFILE and "libglib2.0-0" in DOCKERFILE
     assert "SeasonClassifier.from_path()" in DOCKERFILE
 

@@ -194,6 +194,7 @@ def test_every_container_has_requests_limits_probes_and_runs_unprivileged(render
     specs.append(the(rendered, "StatefulSet")["spec"]["template"]["spec"])
     for spec in specs:
         assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] > 0  # numeric, or the kubelet refuses to start it
         for container in spec["containers"]:
             resources = container["resources"]
             assert {"cpu", "memory"} <= resources["requests"].keys() and {"cpu", "memory"} <= resources[
