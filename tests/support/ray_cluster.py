@@ -97,24 +97,24 @@ def free_port() -> int:
 
 
 def deploy_service(database_url: str, extra_env: dict[str, str] | None = None) -> ServedApp:
-    """Deploy serve_config.yaml (once per session) against `database_url`; wait until it is RUNNING.
+    """Deploy serve_config.yaml against `database_url` and wait until it is RUNNING.
 
-    Every later call returns the same deployment: Serve's HTTP options cannot change once started.
+    The first call picks the HTTP port (Serve's HTTP options cannot change once started); later
+    calls with the same arguments return the same deployment, and calls with another database or
+    environment redeploy the application in place (a rolling update of its replicas).
     """
     global _served
     start_ray()
-    if _served is None:
-        port = free_port()
-        env = {"DATABASE_URL": database_url, **SERVICE_TEST_ENV, **(extra_env or {})}
-        config = load_serve_config(Settings(), http_host=HTTP_HOST, http_port=port, env_vars=env)
+    env = {"DATABASE_URL": database_url, **SERVICE_TEST_ENV, **(extra_env or {})}
+    port = free_port() if _served is None else int(_served.config["http_options"]["port"])
+    config = load_serve_config(Settings(), http_host=HTTP_HOST, http_port=port, env_vars=env)
+    if _served is None or _served.config != config:
         deploy(config)
         app_name = str(config["applications"][0]["name"])
         wait_until_running(app_name, timeout_s=600)
         _served = ServedApp(
             base_url=f"http://{HTTP_HOST}:{port}", app_name=app_name, database_url=database_url, config=config
         )
-    elif _served.database_url != database_url:
-        raise RuntimeError("The service is already deployed against another database in this session")
     return _served
 
 
