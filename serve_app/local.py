@@ -111,15 +111,18 @@ def deploy(config: dict[str, Any]) -> None:
     client.deploy_apps(schema, _blocking=False)
 
 
-def wait_until_running(app_name: str, timeout_s: float = 300.0) -> None:
-    """Block until the application is RUNNING; raise with Serve's message if it fails to deploy."""
+def wait_until_running(app_name: str, timeout_s: float = 300.0, deployed_after: float = 0.0) -> None:
+    """Block until the application (deployed after `deployed_after`, a time.time()) is RUNNING.
+
+    Raises with Serve's message if it fails to deploy.
+    """
     from ray import serve
     from ray.serve.schema import ApplicationStatus
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         application = serve.status().applications.get(app_name)
-        if application is not None:
+        if application is not None and application.last_deployed_time_s >= deployed_after:
             if application.status == ApplicationStatus.RUNNING:
                 return
             if application.status == ApplicationStatus.DEPLOY_FAILED:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import socket
 import tempfile
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,9 +110,10 @@ def deploy_service(database_url: str, extra_env: dict[str, str] | None = None) -
     port = free_port() if _served is None else int(_served.config["http_options"]["port"])
     config = load_serve_config(Settings(), http_host=HTTP_HOST, http_port=port, env_vars=env)
     if _served is None or _served.config != config:
+        submitted = time.time()
         deploy(config)
         app_name = str(config["applications"][0]["name"])
-        wait_until_running(app_name, timeout_s=600)
+        wait_until_running(app_name, timeout_s=600, deployed_after=submitted)
         _served = ServedApp(
             base_url=f"http://{HTTP_HOST}:{port}", app_name=app_name, database_url=database_url, config=config
         )
