@@ -225,7 +225,7 @@ class FaceMeshDetector:
         image = _as_rgb(rgb)
         height, width = image.shape[:2]
         with self._graphs() as graphs:
-            faces = self._mesh(graphs, image, offset=(0, 0), frame=(width, height))
+            faces = self._mesh(graphs, image, offset=(0, 0))
             if not faces:
                 faces = self._search_small_face(graphs, image)
         main = max(faces, key=lambda pts: float(np.ptp(pts[:, 0])))
@@ -235,9 +235,7 @@ class FaceMeshDetector:
             raise _multiple_faces(len(faces))
         return self._checked(main, (width, height))
 
-    def _mesh(
-        self, graphs: _Graphs, image: RGBImage, offset: tuple[int, int], frame: tuple[int, int]
-    ) -> list[FloatArray]:
+    def _mesh(self, graphs: _Graphs, image: RGBImage, offset: tuple[int, int]) -> list[FloatArray]:
         """Landmarks of every face the mesh finds in `image`, in the coordinates of the full frame."""
         result = graphs.mesh.process(image)
         found = getattr(result, "multi_face_landmarks", None) or []
@@ -277,7 +275,7 @@ class FaceMeshDetector:
         x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
         x1, y1 = min(width, int(cx + side / 2)), min(height, int(cy + side / 2))
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-        faces = self._mesh(graphs, crop, offset=(x0, y0), frame=(width, height))
+        faces = self._mesh(graphs, crop, offset=(x0, y0))
         if not faces:
             raise _no_face()
         return faces
