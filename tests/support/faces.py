@@ -5,8 +5,8 @@ The base face is `skimage.data.astronaut()` (NASA, public domain, 512x512, one f
 function here, so tests, benchmarks and model checks across the team use identical inputs:
 
     arrays (HxWx3 sRGB uint8):  astronaut, no_face, warm_cast, cool_cast, green_cast, exposed,
-                                underexposed, overexposed, grayscale, two_faces, tiny_face,
-                                resized
+                                underexposed, overexposed, backlit, hazy, grayscale, two_faces,
+                                tiny_face, resized
     bytes (uploads):            encode_jpeg, encode_png, encode_webp, exif_rotated_jpeg,
                                 grayscale_jpeg, truncated_jpeg, random_bytes, zero_bytes,
                                 huge_dimensions_png, huge_dimensions_jpeg
@@ -92,6 +92,20 @@ def underexposed() -> Uint8Image:
 def overexposed() -> Uint8Image:
     """The astronaut 1.5 stops too bright (+1.5 EV). Her already bright skin clips in red and green."""
     return exposed(OVER_EV)
+
+
+def backlit() -> Uint8Image:
+    """The astronaut 2.5 stops too dark in front of a bright window (the area around her head)."""
+    dark = exposed(-2.5)
+    rows, cols = np.mgrid[: dark.shape[0], : dark.shape[1]]
+    person = (((cols - 225) / 80) ** 2 + ((rows - 125) / 100) ** 2 < 1) | (rows > 225)
+    return np.asarray(np.where(person[:, :, None], dark, np.uint8(235)), dtype=np.uint8)
+
+
+def hazy(haze: float = 0.85) -> Uint8Image:
+    """The astronaut behind a veil of light haze (a fogged lens): blacks lifted, contrast gone."""
+    veiled = (1.0 - haze) * astronaut().astype(np.float64) + haze * 205.0
+    return np.asarray(np.round(veiled), dtype=np.uint8)
 
 
 def grayscale(image: Uint8Image | None = None) -> Uint8Image:
