@@ -1,0 +1,132 @@
+"""Result writes survive a real PostgreSQL outage: the database refuses connections, then comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from serve_app.retry import with_retry
+from serve_app.settings import DatabaseSettings
+
+pytestmark = pytest.mark.postgres
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+FAST_RETRIES = DatabaseSettings(write_attempts=20, retry_initial_s=0.05, retry_max_s=0.3)
+
+
+@pytest.fixture
+def admin() -> Iterator[Engine]:
+    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError:
+        engine.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is required under CI=true but is not reachable")
+        pytest.skip("PostgreSQL is not reachable")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def scratch_database(admin) -> Iterator[tuple[str, str]]:
+    """A throwaway database (name, url) with one table, dropped afterwards."""
+    name = f"retry_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE results (id text PRIMARY KEY)"))
+    engine.dispose()
+    yield name, url
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def set_connections(admin: Engine, name: str, allowed: bool) -> None:
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(allowed).lower()}'))
+        if not allowed:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                {"name": name},
+            )
+
+
+def test_a_write_during_an_outage_lands_when_the_database_returns(admin, scratch_database):
+    name, url = scratch_database
+    engine = create_engine(url, pool_pre_ping=True)
+    with engine.connect() as connection:  # a pooled connection that the outage will kill
+        connection.execute(text("SELECT 1"))
+    failures: list[str] = []
+    first_failure = threading.Event()
+
+    def write() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO results VALUES ('finished-analysis')"))
+        except Exception as error:
+            failures.append(type(error).__name__)
+            first_failure.set()
+            raise
+
+    def database_comes_back() -> None:
+        first_failure.wait(timeout=60)
+        set_connections(admin, name, allowed=True)
+
+    set_connections(admin, name, allowed=False)
+    restorer = threading.Thread(target=database_comes_back)
+    restorer.start()
+    asyncio.run(with_retry(write, FAST_RETRIES, "saving a result"))
+    restorer.join()
+
+    assert failures and set(failures) == {"OperationalError"}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id FROM results")).scalars().all() == ["finished-analysis"]
+    engine.dispose()
+
+
+def test_a_permanent_error_is_not_retried(scratch_database):
+    _, url = scratch_database
+    engine = create_engine(url)
+    calls = 0
+
+    def duplicate() -> None:
+        nonlocal calls
+        calls += 1
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO results VALUES ('same'), ('same')"))
+
+    with pytest.raises(IntegrityError):
+        asyncio.run(with_retry(duplicate, FAST_RETRIES, "saving a result"))
+    assert calls == 1
+    engine.dispose()
+
+
+def test_retries_give_up_after_the_configured_attempts(admin, scratch_database):
+    name, url = scratch_database
+    engine = create_engine(url)
+    calls = 0
+
+    def write() -> None:
+        nonlocal calls
+        calls += 1
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO results VALUES ('x')"))
+
+    set_connections(admin, name, allowed=False)
+    policy = DatabaseSettings(write_attempts=3, retry_initial_s=0.01, retry_max_s=0.02)
+    with pytest.raises(OperationalError):
+        asyncio.run(with_retry(write, policy, "saving a result"))
+    assert calls == 3
+    engine.dispose()
