@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.errors import ErrorCode, PipelineError
@@ -105,6 +106,15 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    logger.warning("Database unavailable: %s", type(exc).__name__)
+    return error_response(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        "The service is briefly unavailable. Please try again in a moment.",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # The type and route are enough to find it; the exception text could quote request content.
     logger.error("Unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
@@ -115,4 +125,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PipelineError, _pipeline_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -178,7 +178,9 @@ class Ingress:
         task_id = str(task.id)
         self._spawn(self._analyse(task_id, form.image, score, lang))
 
-        status_url = str(request.url_for("analysis_status", task_id=task_id))
+        # A path, not an absolute URL: behind a TLS-terminating proxy the scheme and host seen here
+        # are not the client's.
+        status_url = request.url_for("analysis_status", task_id=task_id).path
         body = AnalysisAccepted(task_id=task_id, status_url=status_url)
         return JSONResponse(body.model_dump(), status_code=202, headers={"Location": status_url})
 
@@ -216,20 +218,29 @@ class Ingress:
     async def _analyse(self, task_id: str, image: bytes, score: float | None, lang: str) -> None:
         try:
             async with asyncio.timeout(self._settings.pipeline.analysis_timeout_s):
-                await self._writer.stage.remote(task_id, "normalizing")
+                await self._stage(task_id, "normalizing")
                 normalized = await self._normalize.remote(image, score)
                 del image
-                await self._writer.stage.remote(task_id, "landmarks")
+                await self._stage(task_id, "landmarks")
                 features = await self._landmark.remote(normalized)
                 report = normalized.report
                 del normalized
-                await self._writer.stage.remote(task_id, "classifying")
+                await self._stage(task_id, "classifying")
                 diagnosis = await self._classify.remote((features, report, lang))
-                await self._writer.stage.remote(task_id, "saving")
+                await self._stage(task_id, "saving")
             # Outside the timeout: a finished diagnosis is saved however long the database needs.
             await self._writer.complete.remote(task_id, history_record(diagnosis, report))
         except Exception as raised:
             await self._record_failure(task_id, _cause(raised))
+
+    async def _stage(self, task_id: str, stage: str) -> None:
+        """Progress is for the person waiting; failing to record it must not fail their analysis."""
+        try:
+            await self._writer.stage.remote(task_id, stage)
+        except Exception as error:
+            logger.warning(
+                "Could not record stage %s of %s: %s", stage, task_id, type(_cause(error)).__name__
+            )
 
     async def _record_failure(self, task_id: str, error: BaseException) -> None:
         if isinstance(error, PipelineError):

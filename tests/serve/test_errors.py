@@ -71,3 +71,19 @@ def test_unexpected_error_is_a_generic_500(client):
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "INTERNAL_ERROR"
     assert "internal detail" not in response.text
+
+
+def test_database_outage_is_a_503_with_retry_after():
+    from sqlalchemy.exc import OperationalError
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/db")
+    def db() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    response = TestClient(app, raise_server_exceptions=False).get("/db")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
