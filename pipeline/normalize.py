@@ -129,9 +129,11 @@ class LightingReport:
     - `exposure`: median CIELAB L* (0-100) of the face area (of a central region without a face).
     - `clipped_highlights` / `clipped_shadows`: fractions of the face area with any channel blown
       out / with every channel near black.
-    - `contrast`: standard deviation of L* over the whole frame (a hazy or flat photo is below ~8).
+    - `contrast`: spread of L* over the whole frame, 99th minus 1st percentile (about 90 in a good
+      photo; haze, fog or a smeared lens lift the blacks and shrink it).
     - `cast_strength_deg`: angle between the estimated illuminant and neutral, in linear RGB.
-    - `backlight`: background median L* minus face median L* (positive: face darker than behind it).
+    - `backlight`: median L* of what surrounds the head (beside and above the face, not the body
+      below it) minus the face's median L*: large and positive when the light is behind the person.
     - `illuminant`: the estimated light colour, linear RGB with unit sum.
     - `exposure_correction_ev`: the exposure change applied by the correction.
     """
@@ -399,13 +401,15 @@ def _measure(
     two_blown = (blown[:, 0] & blown[:, 1]) | (blown[:, 1] & blown[:, 2]) | (blown[:, 0] & blown[:, 2])
     clipped_highlights = float(np.mean(two_blown))
     clipped_shadows = float(np.mean(_channel_max(face) <= _DARK_LEVEL))
-    contrast = float(np.std(face_lightness))
 
     lightness = _lightness(balanced_small)
     sx, sy, sw, sh = region_small
-    outside = np.ones(lightness.shape, dtype=bool)
-    outside[sy : sy + sh, sx : sx + sw] = False
-    backlight = float(np.median(lightness[outside])) - exposure if outside.any() else 0.0
+    low, high = np.percentile(lightness, [1.0, 99.0])
+    contrast = float(high - low)
+    surround = np.zeros(lightness.shape, dtype=bool)
+    surround[max(0, sy - sh) : sy + sh, max(0, sx - sw) : sx + 2 * sw] = True
+    surround[sy : sy + sh, sx : sx + sw] = False
+    backlight = float(np.median(lightness[surround])) - exposure if surround.any() else 0.0
     cast = angular_error_deg(illuminant, np.ones(3))
     exposure_ev = _exposure_correction_ev(exposure, _scene_key(balanced_small), config)
 
@@ -419,7 +423,7 @@ def _measure(
         # Without a face, a flat backdrop cannot be told from haze nor a bright wall from backlight;
         # the landmark stage then reports the missing face, which is the advice that helps.
         "backlit": _ramp(-backlight, -55.0, -40.0, -25.0) if face_found else 1.0,
-        "low_contrast": _ramp(contrast, 1.5, 3.0, 6.0) if face_found else 1.0,
+        "low_contrast": _ramp(contrast, 15.0, 30.0, 45.0) if face_found else 1.0,
     }
     score = 100.0 * math.prod(qualities.values())
     problems = tuple(p for p in PROBLEMS if qualities[p] < 0.5)
