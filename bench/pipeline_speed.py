@@ -67,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     analyzer = Analyzer()
     try:
         print(f"Pipeline speed, {args.runs} runs after {args.warmup} warm-up runs, {cores} core(s), ms")
+        if hasattr(os, "getloadavg"):
+            print(
+                "Load average (1, 5, 15 min) at the start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+            )
         print(f"{'input':<10} {'stage':<15} {'median':>8} {'p95':>8}")
         verdict = ""
         for width, height in ((640, 480), (1280, 960)):
@@ -82,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 status = "met" if median <= TARGET_MS_640 else "NOT met"
                 verdict = f"Target (median <= {TARGET_MS_640:.0f} ms up to features at 640x480): {status}"
         print(verdict)
+        if hasattr(os, "getloadavg"):
+            print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     finally:
         analyzer.close()
     return 0

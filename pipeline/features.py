@@ -21,6 +21,7 @@ from pipeline.color import (
     lab_to_hex,
     srgb_uint8_to_lab,
 )
+from pipeline.errors import ErrorCode, PipelineError
 
 if TYPE_CHECKING:
     from pipeline.regions import FaceRegions
@@ -179,20 +180,38 @@ def measure_region(rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim
 
 
 def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorFeatures:
-    """Measure skin, eyes and hair of the (lighting-corrected) image the regions were found in."""
+    """Measure skin, eyes and hair of the (lighting-corrected) image the regions were found in.
+
+    A skin or eye region that is entirely blown out (every pixel clipped) cannot be measured: that
+    is a lighting problem the person can fix, so it is reported as POOR_LIGHTING_CONDITION. Hair
+    that is all clipped counts as missing.
+    """
     x, y, w, h = regions.window
     window = rgb[y : y + h, x : x + w]
 
-    def crop(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-        return mask[y : y + h, x : x + w]
+    def measured(name: str, mask: npt.NDArray[np.bool_], trim: Trim) -> RegionColor:
+        try:
+            return measure_region(window, mask[y : y + h, x : x + w], trim)
+        except ValueError:
+            raise PipelineError(
+                ErrorCode.POOR_LIGHTING_CONDITION,
+                f"Your {name} is washed out in the photo. Step out of direct sun or away from the lamp, "
+                "or turn off the flash.",
+                details={"problems": ["too_bright"], "region": name},
+            ) from None
 
-    skin = measure_region(window, crop(regions.skin), SKIN_TRIM)
-    eyes = measure_region(window, crop(regions.eyes), EYE_TRIM)
-    hair = None if regions.hair is None else measure_region(window, crop(regions.hair), HAIR_TRIM)
+    skin = measured("skin", regions.skin, SKIN_TRIM)
+    eyes = measured("eyes", regions.eyes, EYE_TRIM)
+    hair, hair_source = None, regions.hair_source
+    if regions.hair is not None:
+        try:
+            hair = measure_region(window, regions.hair[y : y + h, x : x + w], HAIR_TRIM)
+        except ValueError:
+            hair_source = HairSource.NONE
     return ColorFeatures(
         skin=skin,
         skin_ita=individual_typology_angle(skin.L, skin.b),
         eyes=eyes,
         hair=hair,
-        hair_source=regions.hair_source,
+        hair_source=hair_source,
     )

@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from pipeline.color import delta_e_2000, hex_to_lab, srgb_uint8_to_lab
+from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import (
     FEATURE_NAMES,
     SKIN_TRIM,
@@ -123,3 +124,20 @@ def test_a_region_with_only_clipped_pixels_cannot_be_measured() -> None:
     white = np.full((4, 4, 3), 255, np.uint8)
     with pytest.raises(ValueError, match="no unclipped pixels"):
         measure_region(white, np.ones((4, 4), bool), trim=SKIN_TRIM)
+
+
+def test_blown_out_skin_is_a_lighting_problem_not_a_crash(astronaut_regions: FaceRegions) -> None:
+    image = faces.astronaut()
+    image[astronaut_regions.skin] = 255
+    with pytest.raises(PipelineError) as caught:
+        extract_features(image, astronaut_regions)
+    assert caught.value.code is ErrorCode.POOR_LIGHTING_CONDITION
+    assert caught.value.details == {"problems": ["too_bright"], "region": "skin"}
+
+
+def test_blown_out_hair_counts_as_missing(astronaut_regions: FaceRegions) -> None:
+    assert astronaut_regions.hair is not None
+    image = faces.astronaut()
+    image[astronaut_regions.hair] = 255
+    features = extract_features(image, astronaut_regions)
+    assert features.hair is None and features.hair_source is HairSource.NONE
