@@ -35,8 +35,8 @@ Uint8Image = npt.NDArray[np.uint8]
 _PILLOW_FORMATS: Final = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 _GRAYSCALE_MODES: Final = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 _EXIF_ORIENTATION_TAG: Final = 0x0112
-# Enough pixels for a stable chroma percentile, few enough to cost well under a millisecond.
-_CHROMA_SAMPLE_PIXELS: Final = 20_000
+# Enough pixels to measure a 3% colourful fraction to within a few tenths of a percent, at ~0.3 ms.
+_CHROMA_SAMPLE_PIXELS: Final = 4_096
 
 
 @dataclass(frozen=True)
