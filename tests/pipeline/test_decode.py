@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from pipeline.color import delta_e_2000, srgb_uint8_to_lab
 from pipeline.decode import DecodeLimits, decode_image, sniff_image_type
@@ -193,3 +193,40 @@ def test_errors_carry_a_human_message_and_no_image_data():
         body = decode_error(data).to_dict()
         assert body["message"]
         assert all(not isinstance(v, bytes | np.ndarray) for v in body.get("details", {}).values())
+
+
+def test_display_p3_photos_are_converted_to_srgb():
+    profile = faces.display_p3_profile()
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    p3 = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    original = faces.astronaut()
+    in_p3 = np.asarray(
+        ImageCms.profileToProfile(
+            Image.fromarray(original), srgb, p3, renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC
+        )
+    )
+    cheek = faces.ASTRONAUT_CHEEK_BOX
+    reference = np.median(srgb_uint8_to_lab(original[cheek].reshape(-1, 3)), axis=0)
+
+    def cheek_error(data: bytes) -> float:
+        decoded = decode_image(data)
+        return float(
+            delta_e_2000(np.median(srgb_uint8_to_lab(decoded[cheek].reshape(-1, 3)), axis=0), reference)
+        )
+
+    converted = cheek_error(faces.encode_jpeg(in_p3, icc_profile=profile))
+    ignored = cheek_error(faces.encode_jpeg(in_p3))  # what ignoring the tag would cost
+    assert converted < 1.0
+    assert ignored > 1.5
+    assert converted < ignored / 2
+
+
+def test_srgb_tagged_and_broken_profiles_leave_pixels_alone():
+    plain = decode_image(faces.encode_jpeg(faces.astronaut()))
+    srgb_profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    np.testing.assert_array_equal(
+        decode_image(faces.encode_jpeg(faces.astronaut(), icc_profile=srgb_profile)), plain
+    )
+    np.testing.assert_array_equal(
+        decode_image(faces.encode_jpeg(faces.astronaut(), icc_profile=b"junk" * 40)), plain
+    )

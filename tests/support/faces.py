@@ -4,6 +4,7 @@ The base face is `skimage.data.astronaut()` (NASA, public domain, 512x512, one f
 `chelsea()` (a cat) is the photo without a human face. Every variant the pipeline must handle is a
 function here, so tests, benchmarks and model checks across the team use identical inputs:
 
+    profiles:                   display_p3_profile (ICC bytes)
     arrays (HxWx3 sRGB uint8):  astronaut, no_face, warm_cast, cool_cast, green_cast, exposed,
                                 underexposed, overexposed, backlit, hazy, grayscale, two_faces,
                                 tiny_face, resized
@@ -140,12 +141,81 @@ def resized(image: Uint8Image, long_side: int) -> Uint8Image:
     return np.ascontiguousarray(cv2.resize(image, size, interpolation=interpolation))
 
 
-def encode_jpeg(image: Uint8Image, quality: int = 92, exif: Image.Exif | None = None) -> bytes:
-    """JPEG bytes of an RGB (or single-channel) uint8 array, optionally with EXIF."""
+def encode_jpeg(
+    image: Uint8Image, quality: int = 92, exif: Image.Exif | None = None, icc_profile: bytes | None = None
+) -> bytes:
+    """JPEG bytes of an RGB (or single-channel) uint8 array, optionally with EXIF and an ICC profile."""
     buffer = io.BytesIO()
-    kwargs = {"exif": exif.tobytes()} if exif is not None else {}
+    kwargs: dict[str, bytes] = {}
+    if exif is not None:
+        kwargs["exif"] = exif.tobytes()
+    if icc_profile is not None:
+        kwargs["icc_profile"] = icc_profile
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality, **kwargs)
     return buffer.getvalue()
+
+
+# Display P3 primaries adapted to the D50 connection space, as in Apple's "Display P3" profile.
+DISPLAY_P3_D50_PRIMARIES = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
+
+
+def display_p3_profile(gamma: float = 2.2) -> bytes:
+    """A minimal ICC v2 matrix/TRC display profile with Display P3 primaries (pure-gamma curves).
+
+    Built byte by byte (ICC.1:2001-04) so tests need no profile file: phones tag most photos with
+    Display P3, and the decoder must convert such pixels to sRGB.
+    """
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz_tag(xyz: tuple[float, float, float]) -> bytes:
+        return b"XYZ \0\0\0\0" + b"".join(s15(v) for v in xyz)
+
+    description = b"Display P3 test profile\0"
+    desc = (
+        b"desc\0\0\0\0"
+        + struct.pack(">I", len(description))
+        + description
+        + struct.pack(">II", 0, 0)
+        + struct.pack(">HB", 0, 0)
+        + b"\0" * 67
+    )
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
+    d50 = (0.9642, 1.0, 0.8249)
+    red, green, blue = DISPLAY_P3_D50_PRIMARIES
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz_tag(d50)),
+        (b"rXYZ", xyz_tag(red)),
+        (b"gXYZ", xyz_tag(green)),
+        (b"bXYZ", xyz_tag(blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+        (b"cprt", b"text\0\0\0\0public domain\0\0\0"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for signature, data in tags:
+        padded = data + b"\0" * (-len(data) % 4)
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += padded
+    size = offset + len(body)
+    header = (
+        struct.pack(">I", size)
+        + b"\0\0\0\0"
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 24
+        + struct.pack(">I", 0)
+        + b"".join(s15(v) for v in d50)
+        + b"\0" * 48
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
 
 
 def encode_png(image: Uint8Image) -> bytes:
