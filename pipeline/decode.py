@@ -4,7 +4,9 @@ The first stage sees whatever a person uploads, so it checks cheap things before
 the byte count, then the format's magic bytes, then the dimensions from the header (a 50 kB file
 can claim 60 000 x 60 000 pixels; that is refused before a single pixel is decoded), and only then
 decodes. JPEGs are decoded with libjpeg's DCT scaling straight to about the working size, which is
-both the fastest path and the most memory-frugal one for large phone photos.
+both the fastest path and the most memory-frugal one for large phone photos. Photos tagged with
+another colour space (phones write Display P3) are converted to sRGB, which every later stage
+assumes; this costs about 6 ms per 0.4 megapixels at working size, and only for such photos.
 
 Working size: the long side is scaled down to 1024 px (INTER_AREA, an exact box average for
 integer factors, so a downscale is an average of the original pixels and colour statistics do not
@@ -50,8 +52,8 @@ class DecodeLimits:
     `min_chroma`: an image counts as colour when at least `colorful_fraction` of its pixels have a
     CIELAB chroma C* of at least this much. Skin alone has C* 15-30 even under dim light, and a
     grayscale picture stored as RGB (or as a JPEG) stays below 2 everywhere, so any selfie in which
-    skin covers a few percent of the frame passes while desaturated and sepia-free gray pictures do
-    not.
+    skin covers a few percent of the frame passes, while black-and-white and nearly desaturated
+    pictures do not. (A toned monochrome print, e.g. sepia, has chroma and passes here.)
     """
 
     max_bytes: int = 10_000_000
