@@ -146,7 +146,7 @@ def _open_within_limits(data: bytes, kind: str, limits: DecodeLimits) -> tuple[I
 def _decode_to_working_size(image: Image.Image, max_side: int) -> Uint8Image:
     width, height = image.size
     scale = min(1.0, max_side / max(width, height))
-    if scale < 1.0 and image.format == "JPEG":
+    if scale < 1.0 and image.format in ("JPEG", "MPO"):  # MPO: phone JPEGs with a depth or preview frame
         # Ask libjpeg for the smallest power-of-two reduction that still covers the working size.
         image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
     if image.mode != "RGB":

@@ -230,3 +230,11 @@ def test_srgb_tagged_and_broken_profiles_leave_pixels_alone():
     np.testing.assert_array_equal(
         decode_image(faces.encode_jpeg(faces.astronaut(), icc_profile=b"junk" * 40)), plain
     )
+
+
+def test_multi_picture_jpeg_from_a_phone_decodes_its_main_picture():
+    main = Image.fromarray(faces.astronaut())
+    buffer = io.BytesIO()
+    main.save(buffer, format="MPO", save_all=True, append_images=[Image.fromarray(faces.no_face())])
+    decoded = decode_image(buffer.getvalue())
+    assert mean_abs_difference(decoded, faces.astronaut()) < 3.0
