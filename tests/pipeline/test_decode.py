@@ -235,6 +235,8 @@ def test_srgb_tagged_and_broken_profiles_leave_pixels_alone():
 def test_multi_picture_jpeg_from_a_phone_decodes_its_main_picture():
     main = Image.fromarray(faces.astronaut())
     buffer = io.BytesIO()
-    main.save(buffer, format="MPO", save_all=True, append_images=[Image.fromarray(faces.no_face())])
+    main.save(
+        buffer, format="MPO", quality=92, save_all=True, append_images=[Image.fromarray(faces.no_face())]
+    )
     decoded = decode_image(buffer.getvalue())
     assert mean_abs_difference(decoded, faces.astronaut()) < 3.0
