@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pipeline.analysis import Analysis, Analyzer
+from pipeline.diagnosis import LANGUAGES, Diagnoser, render_diagnosis
 from pipeline.errors import PipelineError
 from pipeline.features import RegionColor
 from pipeline.overlay import draw_overlay, encode_png
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--lighting-score", type=float, default=None, help="the client's own lighting score (0-100), if any"
     )
+    analyze.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the diagnosis texts")
     analyze.add_argument("--verbose", action="store_true", help="keep MediaPipe's native log lines on stderr")
     return parser
 
@@ -57,7 +59,7 @@ def main(
 
     try:
         with _native_logs_silenced(not args.verbose):
-            analysis = _analyze(data, args.lighting_score)
+            analysis = _analyze(data, args.lighting_score, args.lang)
     except PipelineError as error:
         if args.json:
             print(json.dumps({"error": error.to_dict()}, ensure_ascii=False, indent=2), file=out)
@@ -80,10 +82,10 @@ def main(
     return EXIT_OK
 
 
-def _analyze(data: bytes, lighting_score: float | None) -> Analysis:
-    analyzer = Analyzer()
+def _analyze(data: bytes, lighting_score: float | None, lang: str) -> Analysis:
+    analyzer = Analyzer(diagnoser=Diagnoser.load())
     try:
-        return analyzer.analyze(data, client_lighting_score=lighting_score)
+        return analyzer.analyze(data, client_lighting_score=lighting_score, lang=lang)
     finally:
         analyzer.close()
 
@@ -148,7 +150,7 @@ def render_text(name: str, analysis: Analysis) -> str:
     lines.append(_colour_line("eyes", features.eyes))
     lines.append(_colour_line("hair", features.hair) if features.hair else "  hair     (not found)")
     if analysis.diagnosis is not None:
-        lines += ["", "Diagnosis " + json.dumps(analysis.diagnosis.to_dict(), ensure_ascii=False)]
+        lines += ["", render_diagnosis(analysis.diagnosis.to_dict())]
     timings = ", ".join(f"{stage} {ms:.1f}" for stage, ms in analysis.timings_ms.items())
     lines += ["", f"Timings   (ms) {timings}"]
     return "\n".join(lines)

@@ -226,3 +226,60 @@ class Diagnoser:
                 "hair", "measured" if hair is not None else "missing", ("hair_L", "hair_b", "contrast_hair")
             ),
         }
+
+
+_LABELS = {
+    "ko": {
+        "type": "진단",
+        "confidence": "확신도",
+        "runner_up": "차선",
+        "best": "베스트 컬러",
+        "worst": "워스트 컬러",
+        "lip": "립",
+        "blush": "블러셔",
+        "eyeshadow": "아이섀도",
+        "hair": "헤어",
+        "why": "근거",
+        "model": "모델",
+    },
+    "en": {
+        "type": "Type",
+        "confidence": "confidence",
+        "runner_up": "runner-up",
+        "best": "Best colours",
+        "worst": "Worst colours",
+        "lip": "Lip",
+        "blush": "Blush",
+        "eyeshadow": "Eyeshadow",
+        "hair": "Hair",
+        "why": "Why",
+        "model": "Model",
+    },
+}
+
+
+def render_diagnosis(body: dict[str, Any]) -> str:
+    """A plain-text rendering of `Diagnosis.to_dict()` in its own language (for the CLI)."""
+    lang = body["language"]
+    label = _LABELS[lang]
+    runner = body["runner_up"]
+    lines = [
+        f"{label['type']:<10}{body['type_name'][lang]} ({body['season_type']}), "
+        f"{label['confidence']} {body['confidence']:.0%}"
+        + (
+            f"; {label['runner_up']} {runner['type_name'][lang]} {runner['confidence']:.0%}" if runner else ""
+        ),
+        f"          {body['summary']}",
+        f"{label['best']}: {' '.join(body['main_colors'])}",
+        f"{label['worst']}: {' '.join(body['worst_colors'])}",
+        f"          {body['worst_advice']}",
+    ]
+    for part in ("lip", "blush", "eyeshadow"):
+        makeup = body["makeup"][part]
+        lines.append(f"{label[part]}: {' '.join(makeup['colors'])} - {makeup['advice']}")
+    hair = body["hair"]
+    colors = ", ".join(f"{c['name']} {c['hex']}" for c in hair["colors"])
+    lines += [f"{label['hair']}: {colors} - {hair['advice']}", f"{label['why']}:"]
+    lines += [f"  - {body['explanation'][axis]['text']}" for axis in ("undertone", "value", "chroma", "hair")]
+    lines.append(f"{label['model']}: {body['model_version']}")
+    return "\n".join(lines)

@@ -47,6 +47,7 @@ def test_text_report_shows_lighting_face_regions_and_colours(photo_dir: Path) ->
     for line_start in ("  skin", "  eyes", "  hair"):
         line = next(line for line in text.splitlines() if line.startswith(line_start))
         assert "#" in line  # the hex code
+    assert "Type      " in text and "Best colours: #" in text and "Why:" in text
     assert "Traceback" not in result.stderr
 
 
@@ -60,7 +61,9 @@ def test_json_report_is_complete_and_machine_readable(photo_dir: Path) -> None:
     assert body["regions"]["pixels"]["skin"] > 300
     skin = body["features"]["skin"]
     assert skin["hex"].startswith("#") and 50 < skin["L"] < 95
-    assert body["diagnosis"] is None
+    diagnosis = body["diagnosis"]
+    assert diagnosis["season_type"].startswith(diagnosis["season"]) and diagnosis["language"] == "en"
+    assert diagnosis["measured"]["skin"]["hex"] == skin["hex"]
     assert {"decode", "normalize", "landmarks", "regions", "features", "total"} <= set(body["timings_ms"])
 
 
