@@ -25,6 +25,7 @@ logger = logging.getLogger("ray.serve")
 HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_IMAGE: 422,
     ErrorCode.IMAGE_TOO_LARGE: 413,
+    ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.NOT_A_COLOR_IMAGE: 422,
     ErrorCode.POOR_LIGHTING_CONDITION: 422,
