@@ -1,8 +1,8 @@
 """Everything the ingress needs for security, installed with one call: `install_security(app, settings)`.
 
 Order matters. Starlette runs the middleware added last first, so requests pass through, from the
-outside in: security headers (so even refusals carry them), CORS (so a browser can read a 429), then
-the per-address rate limit, then the app. Sign-in and per-user limits are dependencies (see
+outside in: security headers (so even refusals carry them), CORS (so a browser can read a 429), the
+per-address rate limit, the body-size cap, then the app. Sign-in and per-user limits are dependencies (see
 `serve_app.auth`), because they need the route's user.
 """
 
@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from serve_app.auth.context import SecurityContext
 from serve_app.auth.tokens import AuthenticationError
+from serve_app.body_limit import BodySizeLimitMiddleware
 from serve_app.errors import error_response
 from serve_app.log_redaction import install_log_redaction
 from serve_app.rate_limit import AddressRateLimitMiddleware, RateLimitedError
@@ -22,6 +23,8 @@ from serve_app.security_settings import SecuritySettings
 
 # Kubernetes probes hit these every few seconds from the node's address.
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+# The photo upload streams through its own, larger cap (serve_app.upload).
+UPLOAD_PATHS = frozenset({"/analysis/start"})
 
 
 async def _authentication_error(_: Request, exc: Exception) -> JSONResponse:
@@ -44,6 +47,7 @@ def install_security(app: FastAPI, settings: SecuritySettings) -> SecurityContex
     app.include_router(auth_router)
     app.add_exception_handler(AuthenticationError, _authentication_error)
     app.add_exception_handler(RateLimitedError, _rate_limited)
+    app.add_middleware(BodySizeLimitMiddleware, exempt_paths=UPLOAD_PATHS)
     app.add_middleware(
         AddressRateLimitMiddleware,
         limiter=context.limiter,

@@ -130,3 +130,28 @@ def test_the_service_settings_refuse_to_load_in_production_with_the_default_secr
     settings = Settings(_env_file=None)
     assert settings.security.cors_origins == ["https://app.example"]
     assert "q" * 48 not in repr(settings)
+
+
+def test_oversized_bodies_are_cut_off_while_streaming() -> None:
+    from starlette.responses import PlainTextResponse
+
+    from serve_app.body_limit import BodySizeLimitMiddleware
+
+    async def echo(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(len(await request.body())))
+
+    app = Starlette(routes=[Route("/echo", echo, methods=["POST"]), Route("/upload", echo, methods=["POST"])])
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=1000, exempt_paths=frozenset({"/upload"}))
+    client = TestClient(app)
+    assert client.post("/echo", content=b"x" * 1000).text == "1000"
+    declared = client.post("/echo", content=b"x" * 1001)
+    assert declared.status_code == 413
+    assert declared.json()["error"]["code"] == "REQUEST_TOO_LARGE"
+
+    def chunks():  # no Content-Length: only counting the streamed bytes can stop it
+        for _ in range(100):
+            yield b"y" * 100
+
+    streamed = client.post("/echo", content=chunks())
+    assert streamed.status_code == 413
+    assert client.post("/upload", content=b"x" * 5000).text == "5000"
