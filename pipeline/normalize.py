@@ -413,7 +413,11 @@ def _measure(
     cast = angular_error_deg(illuminant, np.ones(3))
     exposure_ev = _exposure_correction_ev(exposure, _scene_key(balanced_small), config)
 
-    # Quality ramps: 1 where fine, 0.5 at the "problem" level, 0 where hopeless.
+    # Quality ramps: 1 where fine, 0.5 at the "problem" level, 0 where hopeless. Washed-out faces:
+    # on the 206 seasons portraits pushed +0.5 to +1.5 EV, even undoing the known exposure leaves
+    # the mid-face colour off by a median CIEDE2000 of 0.9 (under 5% of the face blown), 7.5
+    # (10-20%) and 13 (30-40%): beyond ~30% the colour is gone, not shifted, so it is refused.
+    # Casts: 4000 K is ~21 degrees from neutral and must pass; 3000 K (~33) is refused.
     qualities = {
         "too_dark": min(_ramp(exposure, 10.0, 20.0, 30.0), _ramp(-clipped_shadows, -0.5, -0.3, -0.1)),
         "too_bright": min(
