@@ -8,11 +8,13 @@ The photo lives only in this process's memory and Ray's in-memory object store: 
 to disk, logged, or put into an error message.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Serve re-wraps the route methods, and FastAPI must
+# see their parameter annotations as objects, not strings it would resolve in Serve's module.
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +29,7 @@ from ray.serve.handle import DeploymentHandle
 from pipeline.decode import sniff_image_type
 from pipeline.errors import ErrorCode, PipelineError
 from serve_app.auth import AnalysisUser, CurrentUser
+from serve_app.auth.context import SecurityContext
 from serve_app.database import SessionDep, attach_database, database_reachable, ensure_sqlite_directory
 from serve_app.errors import install_error_handlers
 from serve_app.history import history_routes, parse_id
@@ -38,13 +41,38 @@ from serve_app.upload import read_upload_form
 
 logger = logging.getLogger("ray.serve")
 
+
+@asynccontextmanager
+async def _replica_resources(app: FastAPI) -> AsyncIterator[None]:
+    """Per-replica state, created where the app is served.
+
+    `@serve.ingress` serves a frozen copy of `api`, taken when the class is decorated; this lifespan
+    runs on that copy inside the replica, so the engine (and a fresh security context, whose rate
+    limiter may hold a Redis connection) belong to the app that handles requests.
+    """
+    settings = get_settings()
+    app.state.security = SecurityContext.from_settings(settings.security)
+    sessions = attach_database(app, settings.database.url)
+    stuck_after = timedelta(seconds=settings.database.stuck_task_after_s)
+    with sessions() as session:
+        swept = await run_in_threadpool(sweep_stuck_tasks, session, stuck_after)
+    if swept:
+        logger.warning("Marked %d interrupted analyses as failed", swept)
+    yield
+    app.state.engine.dispose()
+
+
 api = FastAPI(
     title="Personal color",
     summary="Seasonal color diagnosis from a selfie. The photo is analysed in memory and never stored.",
     version="0.1.0",
+    lifespan=_replica_resources,
 )
 install_error_handlers(api)
 api.include_router(history_routes)
+# Sign-in, limits, CORS and security headers wrap every route (serve_app.security). Installed before
+# the class below is decorated: @serve.ingress freezes the app as it is at that moment.
+install_security(api, get_settings().security)
 
 IMAGE_FIELD = "image"
 # The upload is parsed by hand (serve_app.upload) so it never spools to disk; describe it for /docs.
@@ -128,15 +156,11 @@ class Ingress:
         self._classify = classify
         self._writer = writer
         self._running: set[asyncio.Task[None]] = set()
+        # Runs before the lifespan above, so the schema is in place when the replica starts serving.
         database = self._settings.database
         ensure_sqlite_directory(database.url)
         if database.auto_migrate:
             upgrade_to_head(database.url)
-        sessions = attach_database(api, database.url)
-        with sessions() as session:
-            swept = sweep_stuck_tasks(session, older_than=timedelta(seconds=database.stuck_task_after_s))
-        if swept:
-            logger.warning("Marked %d interrupted analyses as failed", swept)
 
     # --- Analyses -----------------------------------------------------------------------------
 
@@ -198,8 +222,8 @@ class Ingress:
         return Health(status="ok")
 
     @api.get("/readyz", response_model=Health, summary="Database reachable and every deployment healthy")
-    def readyz(self) -> JSONResponse:
-        checks = {"database": "ok" if database_reachable(api.state.engine) else "unreachable"}
+    def readyz(self, request: Request) -> JSONResponse:
+        checks = {"database": "ok" if database_reachable(request.app.state.engine) else "unreachable"}
         app_name = serve.get_replica_context().app_name
         application = serve.status().applications.get(app_name)
         for name, deployment in (application.deployments if application else {}).items():
@@ -255,7 +279,3 @@ class Ingress:
             await self._writer.fail.remote(task_id, code, message)
         except Exception as write_error:
             logger.error("Could not record the failure of %s: %s", task_id, type(write_error).__name__)
-
-
-# Sign-in, limits, CORS and security headers wrap every route above (serve_app.security).
-install_security(api, get_settings().security)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -31,7 +32,7 @@ class AnalysisStatus(BaseModel):
 class AnalysisResult(BaseModel):
     """One stored diagnosis: text and numbers only, never the photo."""
 
-    id: str
+    id: uuid.UUID
     created_at: datetime
     season: str
     season_type: str
@@ -48,7 +49,7 @@ class AnalysisResult(BaseModel):
 
 
 class HistoryItem(BaseModel):
-    id: str
+    id: uuid.UUID
     created_at: datetime
     season: str
     season_type: str

@@ -73,8 +73,16 @@ def start_ray() -> RayCluster:
     if _cluster is None:
         _remove_stale_cluster_pointer()
         ray_settings = RaySettings(num_cpus=NUM_CPUS, object_store_mb=256)
+        # The dashboard serves ray.util.state, which the placement tests read actors' resources from.
         context = _shutdown.enter_context(
-            local_ray(ray_settings, include_dashboard=False, log_to_driver=False, namespace="tests")
+            local_ray(
+                ray_settings,
+                include_dashboard=True,
+                dashboard_host=HTTP_HOST,
+                dashboard_port=free_port(),
+                log_to_driver=False,
+                namespace="tests",
+            )
         )
         import ray
 
