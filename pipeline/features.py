@@ -190,8 +190,11 @@ def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorF
     window = rgb[y : y + h, x : x + w]
 
     def measured(name: str, mask: npt.NDArray[np.bool_], trim: Trim) -> RegionColor:
+        region = mask[y : y + h, x : x + w]
+        if not region.any():
+            raise ValueError(f"the {name} region is empty")
         try:
-            return measure_region(window, mask[y : y + h, x : x + w], trim)
+            return measure_region(window, region, trim)
         except ValueError:
             raise PipelineError(
                 ErrorCode.POOR_LIGHTING_CONDITION,
