@@ -103,10 +103,8 @@ class LightingConfig:
     white_balance: str = "gray_edge_and_pixels"
     minkowski_p: float = 6.0
     stats_max_side: int = 160
-    face_lightness_low: float = 45.0
-    face_lightness_high: float = 90.0
-    face_lightness_target_low: float = 60.0
-    face_lightness_target_high: float = 82.0
+    face_lightness_min: float = 60.0
+    face_lightness_max: float = 85.0
     max_exposure_gain_ev: float = 2.5
     max_exposure_cut_ev: float = 1.5
     face_detection_confidence: float = 0.5
@@ -339,21 +337,25 @@ def _refine_on_gray_pixels(pixels: Float32Array, estimate: FloatArray) -> FloatA
 
 
 def _exposure_correction_ev(face_lightness: float, scene_key: float, config: LightingConfig) -> float:
-    """Bring a clearly missed exposure back into the normal range, but only when face AND scene agree.
+    """Bring a missed exposure back towards the normal range, but only as far as face AND scene agree.
 
-    Well-exposed portraits keep the face at L* 53-80 (5th-95th percentile over the 206 photos of
-    the seasons calibration set), while their scene key (log-average luminance, Reinhard et al.
+    Well-exposed portraits keep the face box at L* 53-80 (5th-95th percentile over the 206 photos
+    of the seasons calibration set), while their scene key (log-average luminance, Reinhard et al.
     2002) spreads over 3.4 stops because backgrounds differ. So the face says whether exposure was
     missed; but metering on the face alone would push every face to the same lightness and erase
-    the difference between light and deep skin, which is what the diagnosis measures. A face is
-    therefore only brightened as far as the scene is also darker than typical (and darkened only as
-    far as the scene is also brighter), which leaves a deep-skinned face in a normal scene alone.
+    the difference between light and deep skin, which is what the diagnosis measures. A face darker
+    than `face_lightness_min` is therefore raised towards it only as far as the scene is also
+    darker than typical (and one brighter than `face_lightness_max` lowered only as far as the
+    scene is brighter), which leaves a deep-skinned face in a normal scene alone. The result is
+    continuous and monotonic in the input exposure. It cannot restore a bright face's own lightness
+    (the astronaut at -1 EV comes back at L* ~61, not 75): that needs a neutral reference such as
+    the sclera, which only the landmark stage can find.
     """
     face_y = _luminance_of_lightness(face_lightness)
-    if face_lightness < config.face_lightness_low:
-        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_target_low) / face_y)
-    elif face_lightness > config.face_lightness_high:
-        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_target_high) / face_y)
+    if face_lightness < config.face_lightness_min:
+        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_min) / face_y)
+    elif face_lightness > config.face_lightness_max:
+        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_max) / face_y)
     else:
         return 0.0
     scene_needed = math.log2(_TYPICAL_SCENE_KEY / max(scene_key, 1e-6))

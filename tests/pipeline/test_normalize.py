@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -243,3 +244,11 @@ def test_concurrent_calls_give_the_same_results_as_serial_ones(corrector):
         np.testing.assert_array_equal(one.rgb, other.rgb)
         assert one.report == other.report
         assert one.face_box == other.face_box
+
+
+def test_a_darker_photo_never_comes_back_brighter_than_a_lighter_one(corrector):
+    corrected = [
+        cheek_lab(corrector.correct(faces.exposed(ev)).rgb)[0] for ev in (0.0, -0.5, -1.0, -1.5, -2.0)
+    ]
+    assert all(later <= earlier + 1.0 for earlier, later in pairwise(corrected))
+    assert corrected[2] > cheek_lab(faces.exposed(-1.0))[0] + 3  # -1 EV is lifted, not left alone
