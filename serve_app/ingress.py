@@ -215,6 +215,10 @@ class Ingress:
             raise PipelineError(ErrorCode.NOT_FOUND, "No such analysis.")
         return task_status(task)
 
+    @api.get("/", include_in_schema=False)
+    def index(self) -> dict[str, str]:
+        return {"service": "personal-color", "docs": "/docs", "health": "/healthz"}
+
     # --- Health -------------------------------------------------------------------------------
 
     @api.get("/healthz", response_model=Health, summary="The ingress process is alive")

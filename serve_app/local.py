@@ -144,6 +144,7 @@ def _read_pid() -> int | None:
 
 def start() -> int:
     from db.migrate import upgrade_to_head
+
     from serve_app.database import ensure_sqlite_directory
 
     settings = get_settings()
@@ -157,9 +158,6 @@ def start() -> int:
     upgrade_to_head(settings.database.url)
 
     print(f"Starting Ray ({settings.ray.num_cpus} CPUs, resources {settings.ray.node_resources()}) ...")
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
     with local_ray(
         settings.ray,
         include_dashboard=True,
@@ -180,10 +178,18 @@ def start() -> int:
                 f"  App:            http://{LOCAL_HTTP_HOST}:{port}/\n"
                 f"  API docs:       http://{LOCAL_HTTP_HOST}:{port}/docs\n"
                 f"  Ray dashboard:  http://{dashboard.removeprefix('http://')}  (Serve tab: replicas)\n"
-                "Stop with Ctrl-C or `python -m serve_app.local stop`."
+                "Redeploy from another terminal (it takes over until its Ctrl-C):\n"
+                f"  RAY_AUTH_MODE=token serve run --address {context.address_info['address']} "
+                "serve_config.yaml\n"
+                "Stop with Ctrl-C or `python -m serve_app.local stop`.",
+                flush=True,
             )
+            # Until here Ctrl-C interrupts whatever is running; from now on both signals end the wait.
+            stopping = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stopping.set())
             stopping.wait()
-            print("\nStopping ...")
+            print("\nStopping ...", flush=True)
         finally:
             PID_FILE.unlink(missing_ok=True)
     print("Stopped.")
