@@ -125,8 +125,8 @@ class LightingReport:
     """What the light was like in the photo as taken, before correction.
 
     - `exposure`: median CIELAB L* (0-100) of the face area (of a central region without a face).
-    - `clipped_highlights` / `clipped_shadows`: fractions of the face area with any channel blown
-      out / with every channel near black.
+    - `clipped_highlights` / `clipped_shadows`: fractions of the face area with at least two
+      channels blown out (washed out, colour lost) / with every channel near black.
     - `contrast`: spread of L* over the whole frame, 99th minus 1st percentile (about 90 in a good
       photo; haze, fog or a smeared lens lift the blacks and shrink it).
     - `cast_strength_deg`: angle between the estimated illuminant and neutral, in linear RGB.
@@ -166,6 +166,8 @@ class LightingReport:
 
 @dataclass(frozen=True)
 class NormalizedImage:
+    """The corrected picture (same size as the input), what was measured, and where the face was."""
+
     rgb: Uint8Image = field(repr=False)
     report: LightingReport
     face_box: Box | None
