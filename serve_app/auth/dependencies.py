@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from db.accounts import find_user_by_identity
 from db.tasks import get_or_create_user
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from db.accounts import find_user_by_identity
 from serve_app.auth.context import SecurityContext, security_context
 from serve_app.auth.tokens import AuthenticationError
 from serve_app.database import SessionDep

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
@@ -148,7 +149,7 @@ def test_oversized_bodies_are_cut_off_while_streaming() -> None:
     assert declared.status_code == 413
     assert declared.json()["error"]["code"] == "REQUEST_TOO_LARGE"
 
-    def chunks():  # no Content-Length: only counting the streamed bytes can stop it
+    def chunks() -> Iterator[bytes]:  # no Content-Length: only counting the streamed bytes can stop it
         for _ in range(100):
             yield b"y" * 100
 
