@@ -42,6 +42,7 @@ SUPPORTED_ALGORITHMS = HMAC_ALGORITHMS | PUBLIC_KEY_ALGORITHMS.keys()
 REQUIRED_CLAIMS = ("exp", "nbf", "iat", "iss", "aud", "sub")
 # RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output.
 MIN_HMAC_SECRET_BYTES = 32
+MAX_DISPLAY_NAME = 100
 
 
 class AuthenticationError(PipelineError):
@@ -183,11 +184,13 @@ class TokenVerifier:
             issuer=external.issuer,
             subject=claims["sub"],
             is_local=False,
-            display_name=name if isinstance(name, str) else None,
+            display_name=name[:MAX_DISPLAY_NAME] if isinstance(name, str) and name else None,
         )
 
     def _public_key(self, header: dict[str, Any]) -> Any:
         kid = header.get("kid")
+        if not isinstance(kid, str | None):
+            raise AuthenticationError("unknown_key")
         if kid in self._jwks:
             return self._jwks[kid]
         if kid is None and len(self._jwks) == 1:

@@ -228,3 +228,15 @@ def test_error_never_contains_the_token() -> None:
         TokenVerifier(external=HS_PROVIDER).verify(token)
     assert token not in json.dumps(caught.value.to_dict())
     assert token.split(".")[2] not in str(caught.value)
+
+
+def test_odd_key_ids_are_refused_not_crashed_on(rs_verifier: TokenVerifier, rsa_pair: keys.KeyPair) -> None:
+    token = jwt.encode(keys.claims(), rsa_pair.private_key, algorithm="RS256", headers={"kid": "rsa-1"})
+    odd_header = keys._b64(json.dumps({"alg": "RS256", "kid": ["rsa-1"]}).encode())
+    forged = ".".join([odd_header, *token.split(".")[1:]])
+    assert refused(rs_verifier, forged) in {"malformed", "unknown_key"}
+
+
+def test_long_display_names_are_shortened() -> None:
+    identity = TokenVerifier(external=HS_PROVIDER).verify(hs_token(keys.claims("n", name="x" * 500)))
+    assert identity.display_name == "x" * 100
