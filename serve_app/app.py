@@ -10,7 +10,7 @@ small CPU share, so the graph also runs without a config file (`serve run serve_
 
 from __future__ import annotations
 
-from ray.serve import Application
+from ray.serve import Application, Deployment
 
 from serve_app.ingress import Ingress
 from serve_app.placement import actor_options
@@ -19,15 +19,20 @@ from serve_app.stages import Classify, Landmark, Normalize
 from serve_app.writer import ResultWriter
 
 
+def _placed(target: object, num_cpus: float, node_resource: str, settings: Settings) -> Deployment:
+    # `@serve.deployment` turns a class into a Deployment; Ray's annotations do not say so.
+    assert isinstance(target, Deployment)
+    return target.options(ray_actor_options=actor_options(num_cpus, node_resource, settings.ray))
+
+
 def build_app(settings: Settings) -> Application:
-    ray = settings.ray
-    on_web = ray.web_resource
-    on_ai = ray.ai_resource
-    return Ingress.options(ray_actor_options=actor_options(0.1, on_web, ray)).bind(
-        Normalize.options(ray_actor_options=actor_options(0.25, on_ai, ray)).bind(),
-        Landmark.options(ray_actor_options=actor_options(0.25, on_ai, ray)).bind(),
-        Classify.options(ray_actor_options=actor_options(0.1, on_ai, ray)).bind(),
-        ResultWriter.options(ray_actor_options=actor_options(0.05, on_web, ray)).bind(),
+    web = settings.ray.web_resource
+    ai = settings.ray.ai_resource
+    return _placed(Ingress, 0.1, web, settings).bind(
+        _placed(Normalize, 0.25, ai, settings).bind(),
+        _placed(Landmark, 0.25, ai, settings).bind(),
+        _placed(Classify, 0.1, ai, settings).bind(),
+        _placed(ResultWriter, 0.05, web, settings).bind(),
     )
 
 

@@ -145,10 +145,10 @@ def _cause(error: BaseException) -> BaseException:
 class Ingress:
     def __init__(
         self,
-        normalize: DeploymentHandle,
-        landmark: DeploymentHandle,
-        classify: DeploymentHandle,
-        writer: DeploymentHandle,
+        normalize: DeploymentHandle[Any],
+        landmark: DeploymentHandle[Any],
+        classify: DeploymentHandle[Any],
+        writer: DeploymentHandle[Any],
     ) -> None:
         self._settings = get_settings()
         self._normalize = normalize

@@ -49,6 +49,7 @@ def local_ray(ray: RaySettings, **init_options: Any) -> Iterator[RayContext]:
     """A fresh single-node Ray that keeps photos off the disk; shut down (with Serve) on exit."""
     import ray as ray_api
     from ray import serve
+    from ray._private.worker import RayContext
 
     options: dict[str, Any] = {
         # "local" always starts a new instance, never attaching to whatever
@@ -66,10 +67,12 @@ def local_ray(ray: RaySettings, **init_options: Any) -> Iterator[RayContext]:
         spill_dir = tempfile.mkdtemp(prefix="ray-spill-", dir=MEMORY_FS)
         options["object_spilling_directory"] = spill_dir
     try:
-        yield ray_api.init(**options, **init_options)
+        context = ray_api.init(**options, **init_options)
+        assert isinstance(context, RayContext)  # a local start, never a Ray Client connection
+        yield context
     finally:
-        serve.shutdown()
-        ray_api.shutdown()  # type: ignore[no-untyped-call]
+        serve.shutdown()  # type: ignore[no-untyped-call]
+        ray_api.shutdown()
         if spill_dir is not None:
             shutil.rmtree(spill_dir, ignore_errors=True)
 

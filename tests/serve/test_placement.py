@@ -28,10 +28,11 @@ def test_replicas_run_on_nodes_providing_their_resource(service, ray_cluster):
         mine = [actor for actor in replicas if actor.class_name.endswith(f":{deployment}")]
         assert mine, f"no running replica of {deployment}"
         for actor in mine:
-            asked = actor.required_resources
+            asked = actor.required_resources or {}
             assert 0 < asked.get(resource, 0) < 1, (deployment, asked)
             assert asked.get("CPU", 0) < 1, "replicas take a fractional CPU share"
-            assert nodes[actor.node_id].resources_total.get(resource, 0) >= 1
+            assert actor.node_id is not None
+            assert (nodes[actor.node_id].resources_total or {}).get(resource, 0) >= 1
 
 
 def test_every_deployment_is_healthy_and_cpu_budget_fits_two_cores(service, ray_cluster):

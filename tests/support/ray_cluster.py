@@ -74,7 +74,7 @@ def start_ray() -> RayCluster:
         _remove_stale_cluster_pointer()
         ray_settings = RaySettings(num_cpus=NUM_CPUS, object_store_mb=256)
         # The dashboard serves ray.util.state, which the placement tests read actors' resources from.
-        context = _shutdown.enter_context(
+        _shutdown.enter_context(
             local_ray(
                 ray_settings,
                 include_dashboard=True,
@@ -87,9 +87,10 @@ def start_ray() -> RayCluster:
         import ray
 
         node = ray._private.worker.global_worker.node
-        spill = node._fallback_directory
+        assert node is not None
+        spill: str | None = node._fallback_directory
         _cluster = RayCluster(
-            session_dir=Path(context.address_info["session_dir"]),
+            session_dir=Path(node.get_session_dir_path()),
             spill_dir=Path(spill) if spill else None,
             resources=ray_settings.node_resources(),
             ray_settings=ray_settings,
