@@ -43,6 +43,10 @@ LABEL_COLUMN = "season_type"
 
 SEED = 20261125
 TRAIN_SAMPLES = 120_000
+CALIBRATION_SAMPLES = 20_000
+# Temperatures tried when fitting the confidence (log-spaced; the fit picks the best of the grid,
+# which keeps the build deterministic and needs no optimiser).
+TEMPERATURES = np.geomspace(1.0, 300.0, 120)
 BROAD_SHARE = 0.3
 HELDOUT_SAMPLES = 20_000
 HIDDEN_LAYERS = (64, 64)
@@ -78,7 +82,7 @@ def synthetic_training_data(rules: Rules, samples: int, seed: int) -> TrainingDa
             "samples": samples,
             "seed": seed,
             "broad_share": BROAD_SHARE,
-            "labels": "models/rules.yaml applied by models/rules.py",
+            "labels": "models/rules.py with models/rules.yaml",
             "population": "models/synthetic.py (published skin, iris and hair CIELAB ranges)",
         },
     )
@@ -145,6 +149,42 @@ def train(data: TrainingData, seed: int) -> Any:
     return model
 
 
+def _logits(model: Any, x: FloatArray) -> FloatArray:
+    """The MLP's pre-softmax outputs in float64 (predict_proba underflows far from a boundary)."""
+    mlp = model.named_steps["mlp"]
+    h = model.named_steps["scale"].transform(x).astype(np.float64)
+    for weights, bias in zip(mlp.coefs_[:-1], mlp.intercepts_[:-1], strict=True):
+        h = np.maximum(h @ weights + bias, 0.0)
+    logits: FloatArray = h @ mlp.coefs_[-1] + mlp.intercepts_[-1]
+    return logits
+
+
+def calibrate_confidence(model: Any, rules: Rules, seed: int) -> float:
+    """Fit a softmax temperature so the model's probabilities match the rules' soft labels.
+
+    A model trained on hard labels is nearly certain everywhere, even a hair's breadth from a
+    boundary. The rules' probabilities under measurement noise (`Rules.probabilities`, noise sd
+    `axis_noise_sd`) say how sure one can honestly be; dividing the last layer by the temperature
+    that minimises the cross-entropy to them keeps every argmax (the agreement) and makes the
+    confidence fall off across a boundary as it should.
+    """
+    x = sample_population(CALIBRATION_SAMPLES, np.random.default_rng(seed + 4))
+    target = rules.probabilities(x)
+    logits = _logits(model, x)
+
+    def cross_entropy(temperature: float) -> float:
+        scaled = logits / temperature
+        log_p = scaled - scaled.max(axis=1, keepdims=True)
+        log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+        return float(-(target * log_p).sum(axis=1).mean())
+
+    temperature = float(min(TEMPERATURES, key=cross_entropy))
+    mlp = model.named_steps["mlp"]
+    mlp.coefs_[-1] = mlp.coefs_[-1] / temperature
+    mlp.intercepts_[-1] = mlp.intercepts_[-1] / temperature
+    return temperature
+
+
 def export_onnx(model: Any, metadata: dict[str, str]) -> bytes:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
@@ -199,6 +239,21 @@ def agreement(predicted: IntArray, expected: IntArray) -> dict[str, Any]:
     }
 
 
+def expected_calibration_error(
+    probabilities: npt.NDArray[np.float32], labels: IntArray, bins: int = 10
+) -> float:
+    """How far the stated confidence is from how often the top type is right (10 equal-width bins)."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(float(correct[members].mean()) - float(confidence[members].mean()))
+    return error
+
+
 def measure(model_bytes: bytes, rules: Rules, data: TrainingData, seed: int) -> dict[str, Any]:
     realistic = sample_population(HELDOUT_SAMPLES, np.random.default_rng(seed + 1))
     broad = sample_population(HELDOUT_SAMPLES, np.random.default_rng(seed + 2), broad_share=1.0)
@@ -208,12 +263,19 @@ def measure(model_bytes: bytes, rules: Rules, data: TrainingData, seed: int) -> 
         predicted = np.asarray(np.argmax(probabilities, axis=1), dtype=np.int64)
         result = agreement(predicted, rules.label_indices(x))
         result["mean_confidence"] = round(float(np.mean(np.max(probabilities, axis=1))), 4)
+        noisy = rules.label_indices(x, noise=np.random.default_rng(seed + 3))
+        result["calibration_error_vs_noisy_rules"] = round(
+            expected_calibration_error(probabilities, noisy), 4
+        )
         result["class_balance"] = {
             t: round(float(v), 4)
             for t, v in zip(
                 SEASON_TYPE_IDS, np.bincount(rules.label_indices(x), minlength=16) / len(x), strict=True
             )
         }
+        result["rules_soft_argmax_agreement"] = round(
+            float(np.mean(rules.probabilities(x).argmax(axis=1) == rules.label_indices(x))), 4
+        )
         metrics[name] = result
     if data.description["source"] == "csv":
         predicted = np.asarray(np.argmax(onnx_probabilities(model_bytes, data.x), axis=1), dtype=np.int64)
@@ -237,6 +299,7 @@ def build(
                 description={**data.description, "mixed_synthetic": extra.description},
             )
     model = train(data, seed)
+    temperature = 1.0 if csv_path is not None else calibrate_confidence(model, rules, seed)
     metadata = {
         "model_version": MODEL_VERSION,
         "feature_version": str(FEATURE_VERSION),
@@ -282,6 +345,8 @@ def build(
             "estimator": "StandardScaler + MLPClassifier (ReLU, Adam), exported with skl2onnx",
             "hidden_layers": list(HIDDEN_LAYERS),
             "hyperparameters": MLP_PARAMS,
+            "confidence_temperature": round(temperature, 4),
+            "axis_noise_sd": rules.axis_noise_sd,
             "random_state": seed,
             "target_opset": TARGET_OPSET,
         },

@@ -51,18 +51,22 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "Agreement of the shipped ONNX file (run with onnxruntime) with the documented rules on samples the",
         "model never saw:",
         "",
-        "| held-out set | samples | type | season | undertone | mean confidence |",
-        "|---|---|---|---|---|---|",
+        "| held-out set | samples | type | season | undertone | mean confidence | calibration error |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, m in (("realistic population", realistic), ("broad (uniform) population", broad)):
         lines.append(
             f"| {name} | {m['samples']} | {_percent(m['type'])} | {_percent(m['season'])} | "
-            f"{_percent(m['undertone'])} | {m['mean_confidence']:.3f} |"
+            f"{_percent(m['undertone'])} | {m['mean_confidence']:.3f} | "
+            f"{m['calibration_error_vs_noisy_rules']:.3f} |"
         )
     lines += [
         "",
         "Agreement with the rules is what this model can promise: the rules are the hypothesis. Accuracy on",
-        "labelled photos is measured separately (`bench/accuracy.py`, issue 9).",
+        "labelled photos is measured separately (`bench/accuracy.py`, issue 9). The calibration error",
+        "(expected calibration error, 10 bins) compares the stated confidence with how often the top type",
+        "matches the rules when the axis scores carry their measurement noise "
+        f"(sd {card['training'].get('axis_noise_sd', 0)}).",
         "",
         "## The 16 types",
         "",
@@ -131,7 +135,14 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         f"3. A standardiser and an MLP (hidden layers {card['training']['hidden_layers']}, seed "
         f"{card['training']['random_state']}, one BLAS thread) are trained with scikit-learn and exported",
         "   with skl2onnx (no ZipMap, so `probabilities` is a plain tensor).",
-        "4. The exported file is measured with onnxruntime on held-out samples from other seeds.",
+        "4. Confidence calibration: a model trained on hard labels is almost certain everywhere, even",
+        "   right beside a boundary. The rules also give each type's probability when every axis score",
+        "   carries Gaussian measurement noise (`axis_noise_sd`, "
+        f"{card['training'].get('axis_noise_sd', 0)}); the last layer is divided by the softmax",
+        "   temperature that best matches those probabilities on a separate sample (temperature "
+        f"{card['training'].get('confidence_temperature', 1)}).",
+        "   Every argmax, hence the agreement, is unchanged; the confidence now falls off across a boundary.",
+        "5. The exported file is measured with onnxruntime on held-out samples from other seeds.",
         "",
         "Rebuilding with the same versions gives the same predictions (tested in",
         "`tests/models/test_build.py`); the ONNX bytes may differ between library versions.",

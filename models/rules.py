@@ -15,6 +15,7 @@ are a build-time tool and are never imported by ``pipeline/`` at run time.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from pipeline.features import FEATURE_NAMES
 from pipeline.seasons import SEASON_TYPE_IDS, Season, Tone
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
+_erf = np.frompyfunc(math.erf, 1, 1)
 AXES = ("undertone", "value", "chroma")
 
 FloatArray = npt.NDArray[np.float64]
@@ -62,6 +64,7 @@ class Rules:
     undertone_threshold: float
     season_value_split: float
     seasons: dict[Season, SeasonSplit]
+    axis_noise_sd: float
     sha256: str
 
     @classmethod
@@ -90,6 +93,8 @@ class Rules:
             Season(name): SeasonSplit(float(s["value_split"]), float(s["chroma_split"]))
             for name, s in data["seasons"].items()
         }
+        if "axis_noise_sd" not in data:
+            raise ValueError(f"{path}: needs 'axis_noise_sd' (measurement noise of the axis scores)")
         if set(seasons) != set(Season):
             raise ValueError(f"{path}: 'seasons' must list exactly {[s.value for s in Season]}")
         return cls(
@@ -97,6 +102,7 @@ class Rules:
             undertone_threshold=float(data["axes"]["undertone"]["threshold"]),
             season_value_split=float(data["season_value_split"]),
             seasons=seasons,
+            axis_noise_sd=float(data["axis_noise_sd"]),
             sha256=hashlib.sha256(raw).hexdigest(),
         )
 
@@ -124,10 +130,24 @@ class Rules:
         return AxisScores(undertone=score("undertone"), value=score("value"), chroma=score("chroma"))
 
     def label_indices(
-        self, vectors: npt.ArrayLike, feature_names: tuple[str, ...] = FEATURE_NAMES
+        self,
+        vectors: npt.ArrayLike,
+        feature_names: tuple[str, ...] = FEATURE_NAMES,
+        noise: np.random.Generator | None = None,
     ) -> npt.NDArray[np.int64]:
-        """Class index (into SEASON_TYPE_IDS) of each row."""
+        """Class index (into SEASON_TYPE_IDS) of each row.
+
+        With `noise`, each axis score first gets Gaussian noise of `axis_noise_sd`: a draw from the
+        types a measurement this uncertain could belong to (how the training labels are made).
+        """
         axes = self.axis_scores(vectors, feature_names)
+        if noise is not None:
+            axes = AxisScores(
+                *(
+                    score + noise.normal(0.0, self.axis_noise_sd, size=score.shape)
+                    for score in (axes.undertone, axes.value, axes.chroma)
+                )
+            )
         warm = axes.undertone >= self.undertone_threshold
         light_season = axes.value >= self.season_value_split
         season = np.where(
@@ -148,6 +168,46 @@ class Rules:
         )
         # SEASON_TYPES is ordered season-major, tone-minor (see pipeline.seasons).
         return np.asarray(season * len(tones) + tone, dtype=np.int64)
+
+    def probabilities(
+        self, vectors: npt.ArrayLike, feature_names: tuple[str, ...] = FEATURE_NAMES
+    ) -> FloatArray:
+        """N x 16 probability of each type when every axis score carries Gaussian noise of
+        `axis_noise_sd` (independent per axis): the soft labels the model is trained on.
+
+        The most probable type is almost always the noise-free `label_indices` type (the model card
+        reports how often); it can differ only just beside a boundary of a narrow value band.
+        """
+        axes = self.axis_scores(vectors, feature_names)
+        sd = self.axis_noise_sd
+
+        def above(score: FloatArray, threshold: float) -> FloatArray:
+            """P(score + noise >= threshold)."""
+            if sd == 0:
+                return np.asarray(score >= threshold, dtype=np.float64)
+            return np.asarray(0.5 * (1.0 + _erf((score - threshold) / (sd * np.sqrt(2.0)))), dtype=np.float64)
+
+        warm = above(axes.undertone, self.undertone_threshold)
+        result = np.zeros((len(axes.value), len(Season) * len(Tone)))
+        tones = list(Tone)
+        for s, season in enumerate(Season):
+            undertone = warm if season in (Season.SPRING, Season.AUTUMN) else 1.0 - warm
+            light_season = season in (Season.SPRING, Season.SUMMER)
+            low, high = (
+                (self.season_value_split, np.inf) if light_season else (-np.inf, self.season_value_split)
+            )
+            split = min(max(self.seasons[season].value_split, low), high)
+            lighter = above(axes.value, split) - above(axes.value, high)
+            deeper = above(axes.value, low) - above(axes.value, split)
+            clear = above(axes.chroma, self.seasons[season].chroma_split)
+            for tone, value_band, chroma_side in (
+                (Tone.LIGHT, lighter, 1.0 - clear),
+                (Tone.BRIGHT, lighter, clear),
+                (Tone.MUTE, deeper, 1.0 - clear),
+                (Tone.DEEP, deeper, clear),
+            ):
+                result[:, s * len(tones) + tones.index(tone)] = undertone * value_band * chroma_side
+        return result
 
     def label(self, vector: npt.ArrayLike) -> str:
         """The type id of one feature vector."""

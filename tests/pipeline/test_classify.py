@@ -1,0 +1,209 @@
+"""The shipped ONNX classifier: its contract at load time, its batch API, and how it responds to
+real measurements of the astronaut photo moved along each colour axis (metamorphic tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from pipeline.classify import DEFAULT_MODEL_PATH, SeasonClassifier, TypeProbabilities
+from pipeline.errors import ErrorCode, PipelineError
+from pipeline.features import FEATURE_NAMES, ColorFeatures
+from pipeline.seasons import SEASON_TYPE_IDS, season_type
+from tests.pipeline.measured_faces import astronaut_features, with_eyes, with_skin
+
+
+@pytest.fixture(scope="module")
+def classifier() -> SeasonClassifier:
+    return SeasonClassifier.from_path()
+
+
+def probabilities(classifier: SeasonClassifier, variants: list[ColorFeatures]) -> list[TypeProbabilities]:
+    return classifier.predict_batch(np.stack([f.to_vector() for f in variants]))
+
+
+def share(result: TypeProbabilities, predicate) -> float:
+    return sum(p for type_id, p in result.as_dict().items() if predicate(season_type(type_id)))
+
+
+def lightness_level(result: TypeProbabilities) -> float:
+    """Expected value level: 0 deep season/deeper tone ... 3 light season/lighter tone."""
+    return sum(
+        p * (2 * season_type(t).is_light_season + season_type(t).is_lighter_tone)
+        for t, p in result.as_dict().items()
+    )
+
+
+def assert_rising(values: list[float], total_rise: float) -> None:
+    steps = np.diff(values)
+    assert (steps > -1e-4).all(), f"not monotonic: {np.round(values, 4)}"
+    assert values[-1] - values[0] > total_rise, f"too flat: {np.round(values, 4)}"
+
+
+def test_batch_returns_sixteen_probabilities_per_row_summing_to_one(classifier):
+    x = np.stack([astronaut_features().to_vector()] * 3)
+    results = classifier.predict_batch(x)
+    assert len(results) == 3
+    for result in results:
+        assert len(result.probabilities) == len(SEASON_TYPE_IDS)
+        assert sum(result.probabilities) == pytest.approx(1.0, abs=1e-4)
+        assert result.best[1] >= result.runner_up[1]
+        assert result.best[0] != result.runner_up[0]
+    assert results[0].probabilities == results[2].probabilities
+    assert classifier.predict_batch(np.empty((0, len(FEATURE_NAMES)))) == []
+
+
+def test_batch_and_single_predictions_agree(classifier):
+    rng = np.random.default_rng(3)
+    x = astronaut_features().to_vector() + rng.normal(0, 3, size=(32, len(FEATURE_NAMES))).astype(np.float32)
+    x[:, FEATURE_NAMES.index("hair_present")] = 1.0
+    batch = classifier.predict_batch(x)
+    singles = [classifier.predict_batch(row[None, :])[0] for row in x]
+    for one, many in zip(singles, batch, strict=True):
+        np.testing.assert_allclose(one.probabilities, many.probabilities, atol=1e-5)
+
+
+def test_wrong_vector_shape_is_a_clear_error(classifier):
+    with pytest.raises(ValueError, match="feature vectors"):
+        classifier.predict_batch(np.zeros((2, len(FEATURE_NAMES) - 1)))
+    with pytest.raises(ValueError, match="finite"):
+        classifier.predict_batch(np.full((1, len(FEATURE_NAMES)), np.nan))
+
+
+def test_warmer_skin_raises_the_warm_seasons(classifier):
+    base = astronaut_features()
+    L, a, b = base.skin.lab
+    variants = [with_skin(base, L, a, b + delta) for delta in range(-12, 5, 2)]
+    warm = [share(r, lambda t: t.is_warm) for r in probabilities(classifier, variants)]
+    assert_rising(warm, total_rise=0.3)
+
+
+def test_confidence_falls_off_across_a_boundary_instead_of_jumping(classifier):
+    """Beside the warm/cool boundary the model must be unsure, not flip from 0 to 1."""
+    base = astronaut_features()
+    L, a, b = base.skin.lab
+    variants = [with_skin(base, L, a, b + delta / 2) for delta in range(-40, 9)]
+    warm = [share(r, lambda t: t.is_warm) for r in probabilities(classifier, variants)]
+    assert min(warm) < 0.1 and max(warm) > 0.9
+    assert sum(0.2 < p < 0.8 for p in warm) >= 2, np.round(warm, 3)
+
+
+def test_lighter_skin_raises_the_light_sub_types(classifier):
+    base = astronaut_features()
+    L, a, b = base.skin.lab
+    variants = [with_skin(base, L + delta, a, b) for delta in range(-30, 1, 3)]
+    results = probabilities(classifier, variants)
+    assert_rising([lightness_level(r) for r in results], total_rise=1.0)
+    lightest = [share(r, lambda t: t.is_light_season and t.is_lighter_tone) for r in results]
+    assert lightest[-1] - lightest[0] > 0.3
+
+
+def test_higher_chroma_raises_the_bright_sub_types(classifier):
+    base = astronaut_features()
+    (sl, sa, sb), (el, ea, eb) = base.skin.lab, base.eyes.lab
+    factors = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    variants = [with_eyes(with_skin(base, sl, sa * k, sb * k), el, ea * k, eb * k) for k in factors]
+    clear = [share(r, lambda t: t.is_clear) for r in probabilities(classifier, variants)]
+    assert_rising(clear, total_rise=0.3)
+
+
+def _rewritten(tmp_path: Path, name: str, **metadata: str | None) -> Path:
+    model = onnx.load(str(DEFAULT_MODEL_PATH))
+    props = {p.key: p.value for p in model.metadata_props}
+    for key, value in metadata.items():
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    del model.metadata_props[:]
+    for key, value in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    path = tmp_path / name
+    onnx.save(model, str(path))
+    return path
+
+
+def assert_refused(path: Path, *fragments: str) -> None:
+    with pytest.raises(PipelineError) as caught:
+        SeasonClassifier.from_path(path)
+    assert caught.value.code is ErrorCode.MODEL_MISMATCH
+    for fragment in fragments:
+        assert fragment in caught.value.message
+    assert caught.value.details["model_path"] == str(path)
+
+
+def test_model_for_another_feature_version_is_refused(tmp_path):
+    assert_refused(_rewritten(tmp_path, "v99.onnx", feature_version="99"), "feature version 99")
+
+
+def test_model_with_other_classes_is_refused(tmp_path):
+    classes = json.dumps([*SEASON_TYPE_IDS[:-1], "winter_cool_dark"])
+    assert_refused(_rewritten(tmp_path, "classes.onnx", classes=classes), "classes")
+
+
+def test_model_with_other_feature_names_is_refused(tmp_path):
+    names = json.dumps(list(reversed(FEATURE_NAMES)))
+    assert_refused(_rewritten(tmp_path, "names.onnx", feature_names=names), "feature names")
+
+
+def test_model_without_contract_metadata_is_refused(tmp_path):
+    assert_refused(_rewritten(tmp_path, "bare.onnx", classes=None, feature_version=None), "metadata lacks")
+
+
+def test_corrupt_or_missing_model_is_refused(tmp_path):
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(DEFAULT_MODEL_PATH.read_bytes()[:500])
+    assert_refused(truncated, "not a valid ONNX model")
+    assert_refused(tmp_path / "absent.onnx", "does not exist")
+
+
+def test_class_order_of_a_dropped_in_model_is_respected(tmp_path, classifier):
+    """A model listing the same classes in another order must give the same answers by id."""
+    model = onnx.load(str(DEFAULT_MODEL_PATH))
+    # Reverse the probability columns inside the graph by reversing the last layer's outputs.
+    graph = model.graph
+    last_weights = {i.name: i for i in graph.initializer}
+    layer = max(
+        (n for n in graph.node if n.op_type in ("Gemm", "MatMul")), key=lambda n: list(graph.node).index(n)
+    )
+    weight = last_weights[layer.input[1]]
+    w = onnx.numpy_helper.to_array(weight)
+    weight.CopyFrom(onnx.numpy_helper.from_array(np.ascontiguousarray(w[..., ::-1]), weight.name))
+    bias_name = next((name for name in layer.input[2:] if name in last_weights), None)
+    if bias_name is None:
+        add = next(n for n in graph.node if n.op_type == "Add" and layer.output[0] in n.input)
+        bias_name = next(name for name in add.input if name in last_weights)
+    bias = last_weights[bias_name]
+    bias.CopyFrom(
+        onnx.numpy_helper.from_array(
+            np.ascontiguousarray(onnx.numpy_helper.to_array(bias)[..., ::-1]), bias.name
+        )
+    )
+    path = _rewritten_model(
+        model, tmp_path / "reversed.onnx", classes=json.dumps(list(reversed(SEASON_TYPE_IDS)))
+    )
+    reordered = SeasonClassifier.from_path(path)
+    x = astronaut_features().to_vector()[None, :]
+    expected = classifier.predict_batch(x)[0].as_dict()
+    got = reordered.predict_batch(x)[0].as_dict()
+    for type_id in SEASON_TYPE_IDS:
+        assert got[type_id] == pytest.approx(expected[type_id], abs=1e-5)
+
+
+def _rewritten_model(model: onnx.ModelProto, path: Path, **metadata: str) -> Path:
+    for entry in model.metadata_props:
+        if entry.key in metadata:
+            entry.value = metadata[entry.key]
+    onnx.save(model, str(path))
+    return path
+
+
+def test_thread_settings_are_configurable():
+    classifier = SeasonClassifier.from_path(intra_op_threads=2, inter_op_threads=1)
+    result = classifier.predict_batch(astronaut_features().to_vector()[None, :])[0]
+    assert sum(result.probabilities) == pytest.approx(1.0, abs=1e-4)
