@@ -6,6 +6,8 @@ model they describe.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from models.rules import AXES, Rules
@@ -27,6 +29,14 @@ _SEASON_DEFINITIONS = {
 
 def _percent(value: float) -> str:
     return f"{value * 100:.2f}%"
+
+
+def main() -> int:
+    """Re-render MODEL_CARD.md from the committed JSON card (after editing this template only)."""
+    folder = Path(__file__).parent
+    card = json.loads((folder / "personal_color.json").read_text(encoding="utf-8"))
+    (folder / "MODEL_CARD.md").write_text(render_model_card(card, Rules.load()), encoding="utf-8")
+    return 0
 
 
 def render_model_card(card: dict[str, Any], rules: Rules) -> str:
@@ -127,14 +137,14 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "",
         "## How it was made",
         "",
-        "1. `models/synthetic.py` samples a realistic mixture of skin, iris and hair CIELAB colours (plus a",
-        f"   uniform 'broad' share of {card['training'].get('broad_share', 0)} over the plausible range,",
-        "   for the edges),",
+        "1. `models/synthetic.py` samples a realistic mixture of skin, iris and hair CIELAB colours, plus a",
+        f"   uniform share ({card['training'].get('broad_share', 0)}) over the plausible range (the edges),",
         "   and computes the derived features exactly as `ColorFeatures.to_vector` does.",
         "2. `models/rules.py` labels every row with the rules above.",
         f"3. A standardiser and an MLP (hidden layers {card['training']['hidden_layers']}, seed "
-        f"{card['training']['random_state']}, one BLAS thread) are trained with scikit-learn and exported",
-        "   with skl2onnx (no ZipMap, so `probabilities` is a plain tensor).",
+        f"{card['training']['random_state']}, one BLAS thread)",
+        "   are trained with scikit-learn and exported with skl2onnx (no ZipMap, so `probabilities` is a",
+        "   plain tensor).",
         "4. Confidence calibration: a model trained on hard labels is almost certain everywhere, even",
         "   right beside a boundary. The rules also give each type's probability when every axis score",
         "   carries Gaussian measurement noise (`axis_noise_sd`, "
@@ -151,10 +161,10 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "",
         "A replacement model must take one float32 input of shape `[N, len(FEATURE_NAMES)]` and return, as",
         "its second output, float32 probabilities `[N, 16]`. Its `metadata_props` must hold",
-        "`model_version`,",
-        "`feature_version` (equal to `pipeline.features.FEATURE_VERSION`), `feature_names` (JSON list, equal",
-        "to `FEATURE_NAMES`) and `classes` (JSON list of the 16 ids, any order). `pipeline.classify` checks",
-        "all of this when the service starts and refuses a mismatched model with `MODEL_MISMATCH`.",
+        "`model_version`, `feature_version` (equal to `pipeline.features.FEATURE_VERSION`),",
+        "`feature_names` (JSON list, equal to `FEATURE_NAMES`) and `classes` (JSON list of the 16 ids, any",
+        "order). `pipeline.classify` checks all of this when the service starts and refuses a mismatched",
+        "model with `MODEL_MISMATCH`.",
         "",
         "## Training on expert labels: `--from-csv labelled.csv`",
         "",
@@ -167,10 +177,15 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "65.1,11.8,17.9,21.4,56.6,45.2,33.0,5.1,9.2,10.5,18.0,2.0,3.1,3.7,1,47.1,32.1,summer_cool_light",
         "```",
         "",
-        "Feature rows for photos come from `python -m pipeline analyze PHOTO --json` (`features`).",
+        "A photo's row is `ColorFeatures.to_vector()` in `FEATURE_NAMES` order, e.g.",
+        "`Analyzer().analyze(photo_bytes).features.to_vector()` (`pipeline/analysis.py`).",
         "",
         "## Software",
         "",
     ]
     lines += [f"- {name} {ver}" for name, ver in card["software"].items()]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
