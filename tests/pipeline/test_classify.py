@@ -4,6 +4,8 @@ real measurements of the astronaut photo moved along each colour axis (metamorph
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +209,15 @@ def test_thread_settings_are_configurable():
     classifier = SeasonClassifier.from_path(intra_op_threads=2, inter_op_threads=1)
     result = classifier.predict_batch(astronaut_features().to_vector()[None, :])[0]
     assert sum(result.probabilities) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_runtime_never_imports_the_build_dependencies():
+    code = (
+        "import sys, pipeline.classify, pipeline.diagnosis, pipeline.curation;"
+        "build_only = ('sklearn', 'skl2onnx', 'onnx', 'models');"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in build_only))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"
