@@ -12,11 +12,13 @@ with the predicted type and its confidence.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from models.build import REPO_ROOT
 from models.rules import Rules
 from models.synthetic import sample_population
 from pipeline.classify import SeasonClassifier
@@ -42,7 +44,9 @@ def time_per_item_ms(classifier: SeasonClassifier, batch: int, repeats: int) -> 
 
 
 def agreement(classifier: SeasonClassifier) -> dict[str, float]:
-    rules = Rules.load()
+    """Agreement with the rules file the shipped model was built from (named in its card)."""
+    card = json.loads(classifier.path.with_suffix(".json").read_text(encoding="utf-8"))
+    rules = Rules.load(REPO_ROOT / card["training"]["rules_file"])
     result = {}
     for name, broad in (("realistic", 0.0), ("broad", 1.0)):
         x = sample_population(HELDOUT_SAMPLES, np.random.default_rng(HELDOUT_SEED), broad_share=broad)

@@ -29,11 +29,12 @@ import numpy as np
 import numpy.typing as npt
 
 from models.card import render_model_card
-from models.rules import Rules
+from models.rules import RULES_PATH, Rules
 from models.synthetic import sample_population
 from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
 from pipeline.seasons import SEASON_TYPE_IDS, SEASON_TYPES
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_VERSION = "1.0.0"
 MODEL_FILE = "personal_color.onnx"
 CARD_FILE = "personal_color.json"
@@ -284,9 +285,14 @@ def measure(model_bytes: bytes, rules: Rules, data: TrainingData, seed: int) -> 
 
 
 def build(
-    out_dir: Path, csv_path: Path | None, mix_synthetic: int, samples: int, seed: int
+    out_dir: Path,
+    csv_path: Path | None,
+    mix_synthetic: int,
+    samples: int,
+    seed: int,
+    rules_path: Path = RULES_PATH,
 ) -> dict[str, Any]:
-    rules = Rules.load()
+    rules = Rules.load(rules_path)
     if csv_path is None:
         data = synthetic_training_data(rules, samples, seed)
     else:
@@ -340,7 +346,7 @@ def build(
             **data.description,
             "command": "python -m models.build"
             + ("" if csv_path is None else f" --from-csv {csv_path.name}"),
-            "rules_file": "models/rules.yaml",
+            "rules_file": rules_path.resolve().relative_to(REPO_ROOT).as_posix(),
             "rules_sha256": rules.sha256,
             "estimator": "StandardScaler + MLPClassifier (ReLU, Adam), exported with skl2onnx",
             "hidden_layers": list(HIDDEN_LAYERS),
@@ -375,8 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--samples", type=int, default=TRAIN_SAMPLES, help="synthetic training rows")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--rules", type=Path, default=RULES_PATH, help="rules file (default models/rules.yaml)"
+    )
     args = parser.parse_args(argv)
-    card = build(args.out_dir, args.from_csv, args.mix_synthetic, args.samples, args.seed)
+    card = build(args.out_dir, args.from_csv, args.mix_synthetic, args.samples, args.seed, args.rules)
     heldout = card["metrics"]["realistic_heldout"]
     print(f"wrote {args.out_dir / MODEL_FILE} (sha256 {card['sha256'][:16]}..., {card['size_bytes']} bytes)")
     print(
