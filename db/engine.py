@@ -1,0 +1,100 @@
+"""The one place that creates database engines and sessions, from a URL.
+
+PostgreSQL (psycopg2) is the production target; SQLite is the embedded default for a local quick
+start. Every Ray replica builds its own engine, so pool sizes are per replica: with the defaults a
+replica holds at most `POOL_SIZE + MAX_OVERFLOW` connections, and a handful of replicas stay well
+under PostgreSQL's default `max_connections = 100`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+POOL_SIZE = 5
+MAX_OVERFLOW = 5
+POOL_TIMEOUT_S = 10
+# Recycle before common proxies and firewalls drop idle connections (often 30-60 min).
+POOL_RECYCLE_S = 1800
+CONNECT_TIMEOUT_S = 5
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Execution option asking SQLite to take its write lock when the transaction starts (see `write_session`).
+SQLITE_WRITE_LOCK = "sqlite_begin_immediate"
+
+
+def make_engine(url: str | URL, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW) -> Engine:
+    """An engine with liveness checks on checkout (`pool_pre_ping`), so a restarted database costs
+    one failed ping instead of a failed request."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_driver_name() == "psycopg2":
+        # Fail fast while the server is down; the service's writer retries with backoff.
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "personal-color"}
+    return create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=POOL_TIMEOUT_S,
+        pool_recycle=POOL_RECYCLE_S,
+        connect_args=connect_args,
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit: results are handed on after their unit of work."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        # Sessions move between threads (FastAPI's thread pool, Ray's executor); SQLite's own
+        # serialisation of writers, not Python's thread check, is what keeps the file consistent.
+        connect_args={"check_same_thread": False},
+        # An in-memory database lives and dies with its one connection: share it.
+        **({"poolclass": StaticPool} if in_memory else {}),
+    )
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see the "begin" hook);
+    # the module's own implicit BEGIN comes too late for a consistent read-then-write.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer, nor it them
+        cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite; cascades depend on it
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process in WAL mode
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(SQLITE_WRITE_LOCK, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def write_session(session: Session) -> None:
+    """Start the session's transaction as a writer, if it has not started yet.
+
+    On SQLite a transaction that reads and then writes can fail at once with "database is locked"
+    when another writer committed in between (the busy timeout does not apply to that upgrade).
+    Taking the write lock at BEGIN makes such units of work wait their turn instead. PostgreSQL
+    ignores the option: there, row locks (`SELECT ... FOR UPDATE`) do this job.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={SQLITE_WRITE_LOCK: True})

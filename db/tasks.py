@@ -1,0 +1,208 @@
+"""Data access for users and analysis tasks: the writes an analysis makes as it runs.
+
+Plain functions over a `Session`. Each task function is one unit of work and commits it, so the
+service's writer can retry a call as a whole. The two exceptions are building blocks of larger
+units owned by the caller, who commits: `get_or_create_user` (sign-in, account registration) and
+`delete_user_data` (account deletion, see db.accounts).
+
+Status changes are conditional, so they are safe to retry and to race: a finished task (completed
+or failed) is never moved back, `fail_task` never overwrites a completed task, and completing a task
+twice yields one history row. Ids may be given as `uuid.UUID` or as their string form.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Final
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.engine import write_session
+from db.history import HistoryRecord
+from db.models import (
+    COMPLETED,
+    ERROR_CODE_LENGTH,
+    ERROR_MESSAGE_LENGTH,
+    FAILED,
+    PROCESSING,
+    STAGE_LENGTH,
+    UNFINISHED_STATUSES,
+    AnalysisHistory,
+    AnalysisTask,
+    Id,
+    User,
+    as_uuid,
+    utc_now,
+)
+
+# The same string as pipeline.errors.ErrorCode.TIMEOUT (db/ does not import pipeline; a test checks).
+TIMEOUT_CODE: Final = "TIMEOUT"
+TIMEOUT_MESSAGE: Final = "The analysis did not finish in time. Please try again."
+
+
+class TaskNotFoundError(LookupError):
+    """No task has this id."""
+
+
+def get_or_create_user(session: Session, issuer: str, subject: str, display_name: str | None = None) -> User:
+    """The user with this identity, created on first sight. Flushes; the caller commits.
+
+    Two first requests of the same person may race: the loser's insert hits the unique
+    (issuer, subject) constraint inside a savepoint and it reads the winner's row instead.
+    """
+    user = _find_user(session, issuer, subject)
+    if user is not None:
+        return user
+    try:
+        with session.begin_nested():
+            user = User(issuer=issuer, subject=subject, display_name=display_name)
+            session.add(user)
+    except IntegrityError:
+        user = _find_user(session, issuer, subject)
+        if user is None:  # the conflict was something else
+            raise
+    return user
+
+
+def _find_user(session: Session, issuer: str, subject: str) -> User | None:
+    return session.scalar(select(User).where(User.issuer == issuer, User.subject == subject))
+
+
+def create_task(session: Session, user_id: Id | None) -> AnalysisTask:
+    """A new queued task for this user (None: an anonymous diagnosis). Commits."""
+    task = AnalysisTask(user_id=None if user_id is None else as_uuid(user_id))
+    session.add(task)
+    session.commit()
+    return task
+
+
+def mark_processing(session: Session, task_id: Id, stage: str) -> bool:
+    """Record the stage an unfinished task has reached. Commits. False if the task is finished or
+    unknown: a late progress report never reopens a finished task."""
+    result = session.execute(
+        update(AnalysisTask)
+        .where(AnalysisTask.id == as_uuid(task_id), AnalysisTask.status.in_(UNFINISHED_STATUSES))
+        .values(status=PROCESSING, stage=stage[:STAGE_LENGTH], updated_at=utc_now())
+    )
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def complete_task(session: Session, task_id: Id, record: HistoryRecord) -> uuid.UUID:
+    """Store the result and mark the task completed, in one transaction. Returns the history id.
+
+    Idempotent and race-safe: the task row is locked (`SELECT ... FOR UPDATE` on PostgreSQL, the
+    write lock on SQLite) before anything is read, so concurrent completions of one task run one
+    after the other and every one after the first returns the first one's history id; the unique
+    `task_id` of the history table backs this up. A task already marked failed (say, by the
+    sweeper while the result was on its way) is completed anyway: a finished diagnosis is not
+    thrown away.
+    """
+    task_uuid = as_uuid(task_id)
+    write_session(session)
+    try:
+        task = session.scalar(
+            select(AnalysisTask)
+            .where(AnalysisTask.id == task_uuid)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # what the lock protects, not a cached copy
+        )
+        if task is None:
+            raise TaskNotFoundError(str(task_uuid))
+        history_id = task.history_id if task.status == COMPLETED else None
+        if history_id is None:
+            history_id = _stored_result(session, task_uuid) or _insert_result(session, task, record)
+            now = utc_now()
+            task.status = COMPLETED
+            task.history_id = history_id
+            task.error_code = None
+            task.error_message = None
+            task.updated_at = now
+            task.finished_at = now
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return history_id
+
+
+def _stored_result(session: Session, task_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(AnalysisHistory.id).where(AnalysisHistory.task_id == task_id))
+
+
+def _insert_result(session: Session, task: AnalysisTask, record: HistoryRecord) -> uuid.UUID:
+    entry = AnalysisHistory(user_id=task.user_id, task_id=task.id, **asdict(record))
+    session.add(entry)
+    session.flush()
+    return entry.id
+
+
+def fail_task(session: Session, task_id: Id, code: str, message: str) -> bool:
+    """Mark an unfinished task failed with a machine-readable code and a human message. Commits.
+
+    False if the task was already finished: a failure never overwrites a completed task (nor the
+    first recorded failure).
+    """
+    now = utc_now()
+    result = session.execute(
+        update(AnalysisTask)
+        .where(AnalysisTask.id == as_uuid(task_id), AnalysisTask.status.in_(UNFINISHED_STATUSES))
+        .values(
+            status=FAILED,
+            error_code=str(code)[:ERROR_CODE_LENGTH],
+            error_message=message[:ERROR_MESSAGE_LENGTH],
+            updated_at=now,
+            finished_at=now,
+        )
+    )
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def get_task_for_owner(session: Session, task_id: Id, user_id: Id | None) -> AnalysisTask | None:
+    """The task if it belongs to this user, else None, exactly as for an id that does not exist.
+
+    `user_id=None` is an anonymous caller: it can read only tasks that have no owner.
+    """
+    owner = AnalysisTask.user_id.is_(None) if user_id is None else AnalysisTask.user_id == as_uuid(user_id)
+    query = select(AnalysisTask).where(AnalysisTask.id == as_uuid(task_id), owner)
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def delete_user_data(session: Session, user_id: Id) -> None:
+    """Delete the user and every task and result of theirs. Flushes; the caller commits.
+
+    The foreign keys cascade too; deleting explicitly keeps this correct on a SQLite file opened
+    without `PRAGMA foreign_keys`, and makes the order obvious.
+    """
+    owner = as_uuid(user_id)
+    session.execute(delete(AnalysisTask).where(AnalysisTask.user_id == owner))
+    session.execute(delete(AnalysisHistory).where(AnalysisHistory.user_id == owner))
+    session.execute(delete(User).where(User.id == owner))
+    session.flush()
+
+
+def sweep_stuck_tasks(session: Session, older_than: timedelta) -> int:
+    """Fail with TIMEOUT every queued or processing task that has not moved for `older_than`, so
+    nobody polls forever for an analysis whose replica died. Commits; returns how many."""
+    now = utc_now()
+    result = session.execute(
+        update(AnalysisTask)
+        .where(
+            AnalysisTask.status.in_(UNFINISHED_STATUSES),
+            AnalysisTask.updated_at < now - older_than,
+        )
+        .values(
+            status=FAILED,
+            error_code=TIMEOUT_CODE,
+            error_message=TIMEOUT_MESSAGE,
+            updated_at=now,
+            finished_at=now,
+        )
+    )
+    session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
