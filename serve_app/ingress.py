@@ -18,14 +18,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from db.migrate import upgrade_to_head
-from db.tasks import create_task, get_task_for_owner, sweep_stuck_tasks
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from db.migrate import upgrade_to_head
+from db.tasks import create_task, get_task_for_owner, sweep_stuck_tasks
 from pipeline.decode import sniff_image_type
 from pipeline.errors import ErrorCode, PipelineError
 from serve_app.auth import AnalysisUser, CurrentUser

@@ -33,7 +33,7 @@ class AnalysisResult(BaseModel):
     """One stored diagnosis: text and numbers only, never the photo."""
 
     id: uuid.UUID
-    created_at: datetime
+    analyzed_at: datetime
     season: str
     season_type: str
     confidence: float
@@ -50,7 +50,7 @@ class AnalysisResult(BaseModel):
 
 class HistoryItem(BaseModel):
     id: uuid.UUID
-    created_at: datetime
+    analyzed_at: datetime
     season: str
     season_type: str
     confidence: float

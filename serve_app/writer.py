@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from db.engine import make_engine, make_session_factory
-from db.history import HistoryRecord
-from db.tasks import complete_task, fail_task, mark_processing
 from ray import serve
 from sqlalchemy.orm import Session
 
+from db.engine import make_engine, make_session_factory
+from db.history import HistoryRecord
+from db.tasks import complete_task, fail_task, mark_processing
 from pipeline.errors import ErrorCode
 from serve_app.retry import with_retry
 from serve_app.settings import get_settings

@@ -7,15 +7,16 @@ still exist: a deleted account's unexpired tokens stop working at once instead o
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
-from db.tasks import get_or_create_user
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from db.accounts import find_user_by_identity
+from db.tasks import get_or_create_user
 from serve_app.auth.context import SecurityContext, security_context
 from serve_app.auth.tokens import AuthenticationError
 from serve_app.database import SessionDep
@@ -30,7 +31,7 @@ _bearer = HTTPBearer(
 class AuthenticatedUser:
     """The signed-in person, detached from any database session."""
 
-    id: Any
+    id: uuid.UUID
     issuer: str
     subject: str
     display_name: str | None
