@@ -12,14 +12,13 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.auth_models import LocalCredential, RefreshToken
-from db.models import User
+from db.models import Id, User, as_uuid
 from db.tasks import delete_user_data, get_or_create_user
 
 
@@ -29,14 +28,14 @@ class AccountExistsError(Exception):
 
 @dataclass(frozen=True)
 class LocalAccount:
-    user_id: Any
+    user_id: uuid.UUID
     subject: str
     password_hash: str
 
 
 @dataclass(frozen=True)
 class RefreshTokenOwner:
-    user_id: Any
+    user_id: uuid.UUID
     subject: str
     family_id: uuid.UUID
 
@@ -82,17 +81,21 @@ def find_user_by_identity(session: Session, issuer: str, subject: str) -> User |
     return session.scalar(select(User).where(User.issuer == issuer, User.subject == subject))
 
 
-def set_password_hash(session: Session, user_id: Any, password_hash: str) -> None:
+def set_password_hash(session: Session, user_id: Id, password_hash: str) -> None:
     session.execute(
-        update(LocalCredential).where(LocalCredential.user_id == user_id).values(password_hash=password_hash)
+        update(LocalCredential)
+        .where(LocalCredential.user_id == as_uuid(user_id))
+        .values(password_hash=password_hash)
     )
 
 
 def store_refresh_token(
-    session: Session, *, user_id: Any, token_hash: str, family_id: uuid.UUID, expires_at: datetime
+    session: Session, *, user_id: Id, token_hash: str, family_id: uuid.UUID, expires_at: datetime
 ) -> None:
     session.add(
-        RefreshToken(user_id=user_id, token_hash=token_hash, family_id=family_id, expires_at=expires_at)
+        RefreshToken(
+            user_id=as_uuid(user_id), token_hash=token_hash, family_id=family_id, expires_at=expires_at
+        )
     )
     session.flush()
 
@@ -149,8 +152,9 @@ def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> Non
     )
 
 
-def delete_account(session: Session, user_id: Any) -> None:
+def delete_account(session: Session, user_id: Id) -> None:
     """Remove the account's credentials and tokens, then all its data and the user row itself."""
-    session.execute(delete(RefreshToken).where(RefreshToken.user_id == user_id))
-    session.execute(delete(LocalCredential).where(LocalCredential.user_id == user_id))
-    delete_user_data(session, user_id)
+    owner = as_uuid(user_id)
+    session.execute(delete(RefreshToken).where(RefreshToken.user_id == owner))
+    session.execute(delete(LocalCredential).where(LocalCredential.user_id == owner))
+    delete_user_data(session, owner)

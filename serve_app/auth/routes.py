@@ -80,7 +80,7 @@ def _local_accounts_only(context: SecurityContext) -> None:
 def _issue_pair(
     session: Session,
     context: SecurityContext,
-    user_id: object,
+    user_id: uuid.UUID,
     subject: str,
     family_id: uuid.UUID | None = None,
 ) -> TokenPair:
