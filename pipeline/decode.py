@@ -8,11 +8,12 @@ both the fastest path and the most memory-frugal one for large phone photos. Pho
 another colour space (phones write Display P3) are converted to sRGB, which every later stage
 assumes; this costs about 6 ms per 0.4 megapixels at working size, and only for such photos.
 
-Working size: the long side is scaled down to 1024 px (INTER_AREA, an exact box average for
-integer factors, so a downscale is an average of the original pixels and colour statistics do not
-depend on the original resolution beyond noise). 1024 keeps a selfie's iris about 25-35 px wide,
-enough to sample an iris ring without its pupil and highlight, while keeping the per-pixel work of
-later stages in the low milliseconds. Smaller images are never upscaled.
+Working size: the long side is scaled down to 1024 px (INTER_AREA, a box average, so a downscale
+is an average of the original pixels and colour statistics do not depend on the original
+resolution beyond noise; bilinear for reductions under 2x, where every source pixel still
+counts). 1024 keeps a selfie's iris about 25-35 px wide, enough to sample an iris ring without its
+pupil and highlight, while keeping the per-pixel work of later stages in the low milliseconds.
+Smaller images are never upscaled.
 
 This module never writes image data anywhere, and leaves Pillow's global settings alone.
 """
@@ -159,7 +160,10 @@ def _decode_to_working_size(image: Image.Image, max_side: int) -> Uint8Image:
     if long_side > max_side:
         factor = max_side / long_side
         size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
-        rgb = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        # INTER_AREA (a box average) for real reductions; for a gentle one (under 2x) its generic
+        # path costs ~7 ms at 1280x960, while bilinear reads every source pixel anyway.
+        interpolation = cv2.INTER_AREA if factor <= 0.5 else cv2.INTER_LINEAR
+        rgb = np.asarray(cv2.resize(rgb, size, interpolation=interpolation), dtype=np.uint8)
     return np.ascontiguousarray(rgb)
 
 
