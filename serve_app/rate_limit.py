@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,10 +169,12 @@ class AddressRateLimitMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        limiter: RateLimiter,
+        limiter: RateLimiter | Callable[[Scope], RateLimiter],
         exempt_paths: frozenset[str] = frozenset(),
         trusted_proxy_hops: int = 0,
     ) -> None:
+        """`limiter` may be a function of the request scope, so a limiter holding a Redis connection
+        can be created where requests are served rather than where the app is defined."""
         self.app = app
         self.limiter = limiter
         self.exempt_paths = exempt_paths
@@ -183,7 +185,8 @@ class AddressRateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            self.limiter.hit_address(client_address(scope, self.trusted_proxy_hops))
+            limiter = self.limiter if isinstance(self.limiter, RateLimiter) else self.limiter(scope)
+            limiter.hit_address(client_address(scope, self.trusted_proxy_hops))
         except RateLimitedError as error:
             body, headers = rate_limited_response_parts(error)
             await send({"type": "http.response.start", "status": 429, "headers": headers})

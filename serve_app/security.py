@@ -11,13 +11,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Scope
 
-from serve_app.auth.context import SecurityContext
+from serve_app.auth.context import security_context_of
 from serve_app.auth.tokens import AuthenticationError
 from serve_app.body_limit import BodySizeLimitMiddleware
 from serve_app.errors import error_response
 from serve_app.log_redaction import install_log_redaction
-from serve_app.rate_limit import AddressRateLimitMiddleware, RateLimitedError
+from serve_app.rate_limit import AddressRateLimitMiddleware, RateLimitedError, RateLimiter
 from serve_app.security_headers import SecurityHeadersMiddleware
 from serve_app.security_settings import SecuritySettings
 
@@ -37,20 +38,27 @@ async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.code, exc.message, exc.details, headers={"Retry-After": str(exc.retry_after)})
 
 
-def install_security(app: FastAPI, settings: SecuritySettings) -> SecurityContext:
-    """Add the auth routes, limits, CORS and headers to the ingress app. Call once, after the routes."""
+def _limiter_of_app(scope: Scope) -> RateLimiter:
+    return security_context_of(scope["app"]).limiter
+
+
+def install_security(app: FastAPI, settings: SecuritySettings) -> None:
+    """Add the auth routes, limits, CORS and headers to the ingress app.
+
+    Nothing stateful is created here: the token verifier and the rate limiter are built on the first
+    request (or by the app's lifespan) in the process that serves it; see `security_context_of`.
+    """
     from serve_app.auth.routes import router as auth_router
 
     install_log_redaction()
-    context = SecurityContext.from_settings(settings)
-    app.state.security = context
+    app.state.security_settings = settings
     app.include_router(auth_router)
     app.add_exception_handler(AuthenticationError, _authentication_error)
     app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_middleware(BodySizeLimitMiddleware, exempt_paths=UPLOAD_PATHS)
     app.add_middleware(
         AddressRateLimitMiddleware,
-        limiter=context.limiter,
+        limiter=_limiter_of_app,
         exempt_paths=PROBE_PATHS,
         trusted_proxy_hops=settings.trusted_proxy_hops,
     )
@@ -64,4 +72,3 @@ def install_security(app: FastAPI, settings: SecuritySettings) -> SecurityContex
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
-    return context

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import Request
+from starlette.applications import Starlette
 
 from serve_app.auth.tokens import LocalTokenIssuer, TokenVerifier
 from serve_app.rate_limit import RateLimiter
@@ -40,5 +42,23 @@ class SecurityContext:
 
 
 def security_context(request: Request) -> SecurityContext:
-    context: SecurityContext = request.app.state.security
+    return security_context_of(request.app)
+
+
+_creating = threading.Lock()
+
+
+def security_context_of(app: Starlette) -> SecurityContext:
+    """The app's security context, created on first use from `app.state.security_settings`.
+
+    Created lazily, in the process that serves requests: Ray Serve pickles the app when the ingress
+    class is defined, and a rate limiter holding a Redis connection cannot (and should not) travel.
+    """
+    context: SecurityContext | None = getattr(app.state, "security", None)
+    if context is None:
+        with _creating:
+            context = getattr(app.state, "security", None)
+            if context is None:
+                context = SecurityContext.from_settings(app.state.security_settings)
+                app.state.security = context
     return context
