@@ -171,7 +171,7 @@ def user_stats(session: Session, user_id: Id) -> UserStats:
             .where(owned)
             .group_by(AnalysisHistory.season_type)
             .order_by(AnalysisHistory.season_type)
-        ).tuples()
+        )
     }
     by_season = {
         season: count
@@ -180,7 +180,7 @@ def user_stats(session: Session, user_id: Id) -> UserStats:
             .where(owned)
             .group_by(AnalysisHistory.season)
             .order_by(AnalysisHistory.season)
-        ).tuples()
+        )
     }
     latest = session.execute(
         select(
@@ -219,7 +219,7 @@ def _monthly_trend(session: Session, owned: ColumnElement[bool]) -> list[MonthTr
         select(AnalysisHistory.analyzed_at, AnalysisHistory.season)
         .where(owned, AnalysisHistory.analyzed_at >= since)
         .order_by(AnalysisHistory.analyzed_at)
-    ).tuples():
+    ):
         months.setdefault(analyzed_at.strftime("%Y-%m"), Counter())[season] += 1
     recent = sorted(months)[-TREND_MONTHS:]
     return [
