@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, LargeBinary, PickleType, inspect, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, LargeBinary, PickleType, inspect, make_url, text
 
 import db.auth_models  # noqa: F401  (its tables are part of the metadata)
 from db.engine import make_engine
@@ -33,7 +32,7 @@ def test_no_column_can_hold_binary_or_image_data() -> None:
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
             binary = isinstance(column.type, LargeBinary | PickleType)
-            for dialect in (postgresql.dialect(), sqlite.dialect()):
+            for dialect in (make_url(f"{name}://").get_dialect()() for name in ("postgresql", "sqlite")):
                 compiled = column.type.compile(dialect=dialect).upper()
                 binary = binary or any(word in compiled for word in ("BYTEA", "BLOB", "BINARY"))
             named_like_image = any(word in column.name.lower() for word in IMAGE_WORDS)
