@@ -7,16 +7,22 @@ the same 404 as for an id that never existed.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from db.history import delete_history_entry, get_result_for_owner, list_history, user_stats
 from fastapi import APIRouter, Query, Response
 
+from db.history import (
+    InvalidCursorError,
+    delete_history_entry,
+    get_result_for_owner,
+    list_history,
+    user_stats,
+)
 from pipeline.errors import ErrorCode, PipelineError
 from serve_app.auth import CurrentUser
 from serve_app.database import SessionDep
 from serve_app.results import analysis_result, history_page
-from serve_app.schemas import AnalysisResult, HistoryPage
+from serve_app.schemas import AnalysisResult, HistoryPage, Stats
 
 history_routes = APIRouter()
 
@@ -46,7 +52,11 @@ def get_history(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> HistoryPage:
-    return history_page(list_history(session, user.id, cursor, limit))
+    try:
+        page = list_history(session, user.id, cursor, limit)
+    except InvalidCursorError:
+        raise PipelineError(ErrorCode.VALIDATION_ERROR, "Not a next_cursor of this history.") from None
+    return history_page(page)
 
 
 @history_routes.delete("/history/{history_id}", status_code=204, summary="Delete one diagnosis")
@@ -56,6 +66,8 @@ def delete_entry(history_id: str, user: CurrentUser, session: SessionDep) -> Res
     return Response(status_code=204)
 
 
-@history_routes.get("/stats", summary="How your diagnoses are spread over the seasons")
-def get_stats(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    return dict(user_stats(session, user.id))
+@history_routes.get(
+    "/stats", response_model=Stats, summary="How your diagnoses spread over seasons and types, and over time"
+)
+def get_stats(user: CurrentUser, session: SessionDep) -> Stats:
+    return Stats.model_validate(user_stats(session, user.id))

@@ -7,8 +7,7 @@ summary numbers is kept.
 
 from __future__ import annotations
 
-from typing import Any
-
+from db.history import HistoryPage as StoredPage
 from db.history import HistoryRecord
 from db.models import AnalysisHistory, AnalysisTask
 from pipeline.diagnosis import Diagnosis
@@ -50,7 +49,7 @@ def analysis_result(entry: AnalysisHistory) -> AnalysisResult:
     return AnalysisResult.model_validate(entry, from_attributes=True)
 
 
-def history_page(page: Any) -> HistoryPage:
+def history_page(page: StoredPage) -> HistoryPage:
     return HistoryPage(
         items=[HistoryItem.model_validate(entry, from_attributes=True) for entry in page.items],
         next_cursor=page.next_cursor,

@@ -65,3 +65,24 @@ class HistoryPage(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class MostRecent(BaseModel):
+    id: uuid.UUID
+    analyzed_at: datetime
+    season: str
+    season_type: str
+
+
+class MonthTrend(BaseModel):
+    month: str = Field(description="YYYY-MM (UTC)")
+    count: int
+    by_season: dict[str, int]
+
+
+class Stats(BaseModel):
+    total: int
+    by_season: dict[str, int]
+    by_type: dict[str, int]
+    most_recent: MostRecent | None
+    trend: list[MonthTrend] = Field(description="Recent months with diagnoses, oldest first.")

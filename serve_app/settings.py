@@ -43,6 +43,16 @@ class DatabaseSettings(BaseModel):
         600.0, gt=0, description="Tasks still queued/processing this long after a restart are failed."
     )
 
+    @field_validator("url")
+    @classmethod
+    def _default_postgres_driver(cls, url: str) -> str:
+        """`postgres://` and `postgresql://` (how hosting platforms write them) mean psycopg2, the
+        driver we ship."""
+        scheme, separator, rest = url.partition("://")
+        if separator and scheme in ("postgres", "postgresql"):
+            return f"postgresql+psycopg2://{rest}"
+        return url
+
 
 class PipelineSettings(BaseModel):
     max_upload_bytes: int = Field(10_000_000, gt=0, description="Larger uploads get 413.")

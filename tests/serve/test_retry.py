@@ -17,7 +17,9 @@ from serve_app.settings import DatabaseSettings
 
 pytestmark = pytest.mark.postgres
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
 FAST_RETRIES = DatabaseSettings(write_attempts=20, retry_initial_s=0.05, retry_max_s=0.3)
 
 

@@ -21,14 +21,20 @@ def test_database_url_defaults_to_embedded_sqlite():
 
 
 def test_conventional_database_url_is_accepted(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/app")
-    assert Settings().database.url == "postgresql://db.example/app"
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://db.example/app")
+    assert Settings().database.url == "postgresql+psycopg2://db.example/app"
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_plain_postgres_urls_use_the_driver_we_ship(monkeypatch, scheme):
+    monkeypatch.setenv("DATABASE_URL", f"{scheme}://user@db.example:5432/app")
+    assert Settings().database.url == "postgresql+psycopg2://user@db.example:5432/app"
 
 
 def test_nested_variable_wins_over_the_conventional_one(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgresql://one/app")
-    monkeypatch.setenv("DATABASE__URL", "postgresql://two/app")
-    assert Settings().database.url == "postgresql://two/app"
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/one.db")
+    monkeypatch.setenv("DATABASE__URL", "sqlite:////tmp/two.db")
+    assert Settings().database.url == "sqlite:////tmp/two.db"
 
 
 def test_database_url_is_not_in_the_repr(monkeypatch):
