@@ -3,37 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from serve_app.retry import with_retry
 from serve_app.settings import DatabaseSettings
+from tests.support.postgres import admin_url, postgres_unavailable, temporary_database
 
 pytestmark = pytest.mark.postgres
 
-ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
 FAST_RETRIES = DatabaseSettings(write_attempts=20, retry_initial_s=0.05, retry_max_s=0.3)
 
 
 @pytest.fixture
 def admin() -> Iterator[Engine]:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin_url(), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except OperationalError:
+    except OperationalError as error:
         engine.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is required under CI=true but is not reachable")
-        pytest.skip("PostgreSQL is not reachable")
+        postgres_unavailable(str(error))
     yield engine
     engine.dispose()
 
@@ -41,18 +35,15 @@ def admin() -> Iterator[Engine]:
 @pytest.fixture
 def scratch_database(admin) -> Iterator[tuple[str, str]]:
     """A throwaway database (name, url) with one table, dropped afterwards."""
-    name = f"retry_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE results (id text PRIMARY KEY)"))
-    engine.dispose()
-    yield name, url
-    with admin.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with temporary_database("retry") as url:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE results (id text PRIMARY KEY)"))
+        engine.dispose()
+        name = make_url(url).database
+        assert name is not None
+        yield name, url
+        set_connections(admin, name, allowed=True)  # so the drop can terminate what is left
 
 
 def set_connections(admin: Engine, name: str, allowed: bool) -> None:
