@@ -156,3 +156,27 @@ def test_oversized_bodies_are_cut_off_while_streaming() -> None:
     streamed = client.post("/echo", content=chunks())
     assert streamed.status_code == 413
     assert client.post("/upload", content=b"x" * 5000).text == "5000"
+
+
+def test_the_secured_app_can_be_pickled_as_ray_serve_does_with_a_redis_limiter() -> None:
+    # @serve.ingress pickles the FastAPI app when the ingress class is defined; a limiter holding a
+    # Redis connection pool (locks, sockets) must not be created before that.
+    import ray.cloudpickle as cloudpickle
+    from fastapi import FastAPI
+    from ray.serve._private.utils import ensure_serialization_context
+
+    from serve_app.security import install_security
+
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    install_security(app, SecuritySettings(rate_limit_storage="redis://127.0.0.1:6379"))
+    ensure_serialization_context()  # what @serve.ingress does before pickling (it handles locks)
+    copy = cloudpickle.loads(cloudpickle.dumps(app))
+    assert getattr(copy.state, "security", None) is None  # nothing stateful travelled
+    response = TestClient(copy).get("/ping")
+    assert response.status_code == 200
+    assert response.headers["x-frame-options"] == "DENY"
