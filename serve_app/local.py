@@ -114,6 +114,10 @@ def deploy(config: dict[str, Any]) -> None:
     client.deploy_apps(schema, _blocking=False)
 
 
+class DeployFailedError(RuntimeError):
+    """Serve gave up deploying the application; the message names each failing deployment's reason."""
+
+
 def wait_until_running(app_name: str, timeout_s: float = 300.0, deployed_after: float = 0.0) -> None:
     """Block until the application (deployed after `deployed_after`, a time.time()) is RUNNING.
 
@@ -129,7 +133,12 @@ def wait_until_running(app_name: str, timeout_s: float = 300.0, deployed_after: 
             if application.status == ApplicationStatus.RUNNING:
                 return
             if application.status == ApplicationStatus.DEPLOY_FAILED:
-                raise RuntimeError(f"Application {app_name!r} failed to deploy: {application.message}")
+                reasons = [application.message] + [
+                    f"{name}: {deployment.message.strip().splitlines()[-1]}"
+                    for name, deployment in application.deployments.items()
+                    if deployment.message.strip()
+                ]
+                raise DeployFailedError(f"Application {app_name!r} failed to deploy.\n" + "\n".join(reasons))
         time.sleep(0.5)
     raise TimeoutError(f"Application {app_name!r} was not RUNNING after {timeout_s:.0f} s")
 
@@ -147,7 +156,6 @@ def _read_pid() -> int | None:
 
 def start() -> int:
     from db.migrate import upgrade_to_head
-
     from serve_app.database import ensure_sqlite_directory
 
     settings = get_settings()
@@ -173,7 +181,11 @@ def start() -> int:
             config = load_serve_config(settings, http_host=LOCAL_HTTP_HOST)
             print("Deploying serve_config.yaml (the first start loads the models: give it a minute) ...")
             deploy(config)
-            wait_until_running(_app_name(config))
+            try:
+                wait_until_running(_app_name(config))
+            except (DeployFailedError, TimeoutError) as failure:
+                print(f"\n{failure}\nStopping.", file=sys.stderr)
+                return 1
             port = config["http_options"].get("port", 8000)
             dashboard = context.dashboard_url or f"{LOCAL_HTTP_HOST}:{settings.ray.dashboard_port}"
             print(
