@@ -101,10 +101,10 @@ def _owned_by(user_id: Id) -> ColumnElement[bool]:
     return AnalysisHistory.user_id == as_uuid(user_id)
 
 
-def get_result_for_owner(session: Session, history_id: Id, user_id: Id) -> AnalysisHistory | None:
-    return session.scalar(
-        select(AnalysisHistory).where(AnalysisHistory.id == as_uuid(history_id), _owned_by(user_id))
-    )
+def get_result_for_owner(session: Session, history_id: Id, user_id: Id | None) -> AnalysisHistory | None:
+    """`user_id=None` is an anonymous caller: it can read only results that have no owner."""
+    owner = AnalysisHistory.user_id.is_(None) if user_id is None else _owned_by(user_id)
+    return session.scalar(select(AnalysisHistory).where(AnalysisHistory.id == as_uuid(history_id), owner))
 
 
 def list_history(
