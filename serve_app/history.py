@@ -19,7 +19,7 @@ from db.history import (
     user_stats,
 )
 from pipeline.errors import ErrorCode, PipelineError
-from serve_app.auth import CurrentUser
+from serve_app.auth import CurrentUser, OptionalUser
 from serve_app.database import SessionDep
 from serve_app.results import analysis_result, history_page
 from serve_app.schemas import AnalysisResult, HistoryPage, Stats
@@ -38,8 +38,9 @@ def parse_id(raw: str, message: str = _NOT_FOUND) -> uuid.UUID:
 
 
 @history_routes.get("/analysis/result/{history_id}", response_model=AnalysisResult, summary="One diagnosis")
-def get_result(history_id: str, user: CurrentUser, session: SessionDep) -> AnalysisResult:
-    entry = get_result_for_owner(session, parse_id(history_id), user.id)
+def get_result(history_id: str, user: OptionalUser, session: SessionDep) -> AnalysisResult:
+    # `user` is None only for an anonymous caller (a setting): it reads only unowned results.
+    entry = get_result_for_owner(session, parse_id(history_id), user.id if user else None)
     if entry is None:
         raise PipelineError(ErrorCode.NOT_FOUND, _NOT_FOUND)
     return analysis_result(entry)
