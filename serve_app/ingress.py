@@ -28,7 +28,7 @@ from db.migrate import upgrade_to_head
 from db.tasks import create_task, get_task_for_owner, sweep_stuck_tasks
 from pipeline.decode import sniff_image_type
 from pipeline.errors import ErrorCode, PipelineError
-from serve_app.auth import AnalysisUser, CurrentUser
+from serve_app.auth import AnalysisUser, OptionalUser
 from serve_app.auth.context import SecurityContext
 from serve_app.database import SessionDep, attach_database, database_reachable, ensure_sqlite_directory
 from serve_app.errors import install_error_handlers
@@ -209,8 +209,9 @@ class Ingress:
         return JSONResponse(body.model_dump(), status_code=202, headers={"Location": status_url})
 
     @api.get("/analysis/status/{task_id}", response_model=AnalysisStatus, name="analysis_status")
-    def analysis_status(self, task_id: str, user: CurrentUser, session: SessionDep) -> AnalysisStatus:
-        task = get_task_for_owner(session, parse_id(task_id, "No such analysis."), user.id)
+    def analysis_status(self, task_id: str, user: OptionalUser, session: SessionDep) -> AnalysisStatus:
+        # `user` is None only for an anonymous caller (a setting): it reads only unowned tasks.
+        task = get_task_for_owner(session, parse_id(task_id, "No such analysis."), user.id if user else None)
         if task is None:
             raise PipelineError(ErrorCode.NOT_FOUND, "No such analysis.")
         return task_status(task)
