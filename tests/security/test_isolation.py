@@ -166,3 +166,22 @@ def test_deleted_account_cannot_refresh_or_log_in(client: TestClient) -> None:
     assert client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
     login = client.post("/auth/login", json={"username": name, "password": PASSWORD})
     assert login.status_code == 401
+
+
+def test_anonymous_results_are_readable_only_by_id_and_only_when_enabled(
+    database_url: str, client: TestClient, sessions: sessionmaker[Session], two_users: dict[str, Any]
+) -> None:
+    anonymous_task, anonymous_result = seed_result(sessions, None)
+    open_client = TestClient(build_app(database_url, allow_anonymous=True))
+    assert open_client.get(f"/analysis/result/{anonymous_result}").status_code == 200
+    # Without a token, an owned result stays hidden; a signed-in person does not see unowned ones.
+    assert open_client.get(f"/analysis/result/{two_users['history_id']}").status_code == 404
+    signed_in = open_client.get(f"/analysis/result/{anonymous_result}", headers=two_users["owner"])
+    assert signed_in.status_code == 404
+    # Anonymous results belong to nobody's history.
+    assert str(anonymous_result) not in open_client.get("/history", headers=two_users["owner"]).text
+    # With the setting off (the default), a token is required.
+    assert client.get(f"/analysis/result/{anonymous_result}").status_code == 401
+    with sessions() as session:
+        assert get_task_for_owner(session, anonymous_task, None) is not None
+        assert get_task_for_owner(session, two_users["task_id"], None) is None
