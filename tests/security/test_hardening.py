@@ -174,8 +174,8 @@ def test_the_secured_app_can_be_pickled_as_ray_serve_does_with_a_redis_limiter()
         return {"ok": "yes"}
 
     install_security(app, SecuritySettings(rate_limit_storage="redis://127.0.0.1:6379"))
-    ensure_serialization_context()  # what @serve.ingress does before pickling (it handles locks)
-    copy = cloudpickle.loads(cloudpickle.dumps(app))
+    ensure_serialization_context()  # type: ignore[no-untyped-call]  # as @serve.ingress does (handles locks)
+    copy = cloudpickle.loads(cloudpickle.dumps(app))  # type: ignore[no-untyped-call]
     assert getattr(copy.state, "security", None) is None  # nothing stateful travelled
     response = TestClient(copy).get("/ping")
     assert response.status_code == 200
