@@ -66,12 +66,13 @@ def _sqlite_engine(url: URL) -> Engine:
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
+    event.listen(engine, "before_cursor_execute", _lock_before_first_write)
     return engine
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see the "begin" hook);
-    # the module's own implicit BEGIN comes too late for a consistent read-then-write.
+    # The sqlite3 module's own implicit BEGIN is turned off: the hooks below decide (see
+    # `_lock_before_first_write` for why).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -84,8 +85,27 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    immediate = connection.get_execution_options().get(SQLITE_WRITE_LOCK, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if connection.get_execution_options().get(SQLITE_WRITE_LOCK, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Statements that write (or open a savepoint, which starts a transaction that will write).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "ALTER", "DROP", "SAVEPOINT")
+
+
+def _lock_before_first_write(_connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+    """Take SQLite's write lock with BEGIN IMMEDIATE just before a unit of work's first write.
+
+    In WAL mode a transaction that has read holds a snapshot; if another connection commits before
+    it writes, its write fails at once with "database is locked", busy timeout or not. So reads
+    that precede the first write run outside a transaction (each statement sees the latest
+    commit, as PostgreSQL's READ COMMITTED does), and the transaction starts at the first write,
+    waiting up to the busy timeout for the lock. Units that must read and write consistently
+    (`complete_task`) take the lock up front with `write_session`.
+    """
+    dbapi_connection = cursor.connection
+    if not dbapi_connection.in_transaction and statement.lstrip()[:9].upper().startswith(_WRITES):
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def write_session(session: Session) -> None:

@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 import db.auth_models  # noqa: F401  (its tables belong to the metadata too)
-from db.engine import make_engine
+from db.engine import SQLITE_WRITE_LOCK, make_engine
 from db.models import Base
 
 # Any fixed number: the key of the advisory lock held while migrating.
@@ -55,6 +55,10 @@ def run_migrations_online() -> None:
     engine = make_engine(database_url())
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # Hold SQLite's write lock from the first read of the version table, so a second
+                # process starting at the same moment waits and then finds the schema at head.
+                connection.execution_options(**{SQLITE_WRITE_LOCK: True})
             configure(connection)
             with context.begin_transaction():
                 if connection.dialect.name == "postgresql":
