@@ -17,7 +17,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,11 +33,15 @@ from db.models import (
     UNFINISHED_STATUSES,
     AnalysisHistory,
     AnalysisTask,
+    Base,
     Id,
     User,
     as_uuid,
     utc_now,
 )
+
+HISTORY_TABLE: Final = Base.metadata.tables[AnalysisHistory.__tablename__]
+TASK_TABLE: Final = Base.metadata.tables[AnalysisTask.__tablename__]
 
 # The same string as pipeline.errors.ErrorCode.TIMEOUT (db/ does not import pipeline; a test checks).
 TIMEOUT_CODE: Final = "TIMEOUT"
@@ -82,7 +86,13 @@ def create_task(session: Session, user_id: Id | None) -> AnalysisTask:
 
 def mark_processing(session: Session, task_id: Id, stage: str) -> bool:
     """Record the stage an unfinished task has reached. Commits. False if the task is finished or
-    unknown: a late progress report never reopens a finished task."""
+    unknown: a late progress report never reopens a finished task.
+
+    Progress is not worth a disk flush: on PostgreSQL this commit does not wait for the WAL to reach
+    the disk (a crash could lose the stage, never a result; the sweeper handles stuck tasks).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     result = session.execute(
         update(AnalysisTask)
         .where(AnalysisTask.id == as_uuid(task_id), AnalysisTask.status.in_(UNFINISHED_STATUSES))
@@ -96,49 +106,56 @@ def complete_task(session: Session, task_id: Id, record: HistoryRecord) -> uuid.
     """Store the result and mark the task completed, in one transaction. Returns the history id.
 
     Idempotent and race-safe: the task row is locked (`SELECT ... FOR UPDATE` on PostgreSQL, the
-    write lock on SQLite) before anything is read, so concurrent completions of one task run one
-    after the other and every one after the first returns the first one's history id; the unique
-    `task_id` of the history table backs this up. A task already marked failed (say, by the
-    sweeper while the result was on its way) is completed anyway: a finished diagnosis is not
+    write lock on SQLite) before its status is read, so concurrent completions of one task run one
+    after the other and every one after the first returns the first one's history id. The result
+    row and the status change commit together, so "has a result" and "completed" never disagree;
+    the unique `task_id` of the history table backs this up. A task already marked failed (say, by
+    the sweeper while the result was on its way) is completed anyway: a finished diagnosis is not
     thrown away.
+
+    Plain Core statements on the session's connection rather than ORM objects: this is the
+    service's hottest write, and the ORM's bookkeeping cost more than the database round trips
+    (see bench/db_latency.py). Objects already loaded in this session are not refreshed; the
+    readers here load with `populate_existing`.
     """
     task_uuid = as_uuid(task_id)
     write_session(session)
     try:
-        task = session.scalar(
-            select(AnalysisTask)
+        task = session.execute(
+            select(AnalysisTask.user_id, AnalysisTask.status, AnalysisTask.history_id)
             .where(AnalysisTask.id == task_uuid)
             .with_for_update()
-            .execution_options(populate_existing=True)  # what the lock protects, not a cached copy
-        )
+        ).one_or_none()
         if task is None:
             raise TaskNotFoundError(str(task_uuid))
-        history_id = task.history_id if task.status == COMPLETED else None
-        if history_id is None:
-            history_id = _stored_result(session, task_uuid) or _insert_result(session, task, record)
+        if task.status == COMPLETED and task.history_id is not None:
+            history_id: uuid.UUID = task.history_id
+        else:
+            history_id = uuid.uuid4()
             now = utc_now()
-            task.status = COMPLETED
-            task.history_id = history_id
-            task.error_code = None
-            task.error_message = None
-            task.updated_at = now
-            task.finished_at = now
+            connection = session.connection()
+            connection.execute(
+                insert(HISTORY_TABLE).values(
+                    id=history_id, user_id=task.user_id, task_id=task_uuid, analyzed_at=now, **asdict(record)
+                )
+            )
+            connection.execute(
+                update(TASK_TABLE)
+                .where(TASK_TABLE.c.id == task_uuid)
+                .values(
+                    status=COMPLETED,
+                    history_id=history_id,
+                    error_code=None,
+                    error_message=None,
+                    updated_at=now,
+                    finished_at=now,
+                )
+            )
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return history_id
-
-
-def _stored_result(session: Session, task_id: uuid.UUID) -> uuid.UUID | None:
-    return session.scalar(select(AnalysisHistory.id).where(AnalysisHistory.task_id == task_id))
-
-
-def _insert_result(session: Session, task: AnalysisTask, record: HistoryRecord) -> uuid.UUID:
-    entry = AnalysisHistory(user_id=task.user_id, task_id=task.id, **asdict(record))
-    session.add(entry)
-    session.flush()
-    return entry.id
 
 
 def fail_task(session: Session, task_id: Id, code: str, message: str) -> bool:
