@@ -39,3 +39,8 @@ def with_skin(features: ColorFeatures, lightness: float, a: float, b: float) -> 
 
 def with_eyes(features: ColorFeatures, lightness: float, a: float, b: float) -> ColorFeatures:
     return replace(features, eyes=recolored(features.eyes, lightness, a, b))
+
+
+def with_hair(features: ColorFeatures, lightness: float, a: float, b: float) -> ColorFeatures:
+    assert features.hair is not None
+    return replace(features, hair=recolored(features.hair, lightness, a, b))
