@@ -199,13 +199,7 @@ def test_a_user_is_created_once_per_identity(session: Session) -> None:
     assert other_issuer.id != first.id
 
 
-def test_concurrent_first_sign_ins_create_one_user(
-    database_url: str, sessions: sessionmaker[Session], session: Session
-) -> None:
-    if database_url.startswith("sqlite"):
-        # SQLite serialises writers per file: a reader overtaken by a committed write cannot write
-        # at all ("database is locked"), so there is no unique-constraint race to recover from.
-        pytest.skip("PostgreSQL only: SQLite has no concurrent writers")
+def test_concurrent_first_sign_ins_create_one_user(sessions: sessionmaker[Session], session: Session) -> None:
     subject = uuid.uuid4().hex
     with sessions() as other:
         # `other` has not seen the row `session` is about to insert; its insert must not fail.
