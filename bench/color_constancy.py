@@ -15,7 +15,14 @@ at 640x480 and 1280x960, single-threaded OpenCV (`cv2.setNumThreads(1)`); pass `
 the process (MediaPipe's worker threads included) to one CPU as well.
 
 Targets (issue 3): median err <= 3 degrees over the cast set, corrected skin within dE 3 of the
-uncast skin. Figures measured on 2026-11-25 are in pipeline/normalize.py's docstring.
+uncast skin. The white-balance figures measured on 2026-11-25 are in pipeline/normalize.py's
+docstring. Timing on this 2-core machine at load average ~2 (median / p95 ms, unpinned):
+
+    640x480    decode 2.0 / 2.2    normalize 5.8 / 6.3
+    1280x960   decode 10.9 / 11.5  normalize 9.3 / 10.0   (working size 1024x768)
+
+With `--pin`, MediaPipe's worker threads share the one core and normalize's median rises to
+about 10 ms at 640x480; on a busy machine every figure grows several-fold.
 """
 
 from __future__ import annotations
