@@ -20,11 +20,12 @@ from pipeline.features import FEATURE_NAMES
 FloatArray = npt.NDArray[np.float64]
 
 # (share, mean L*a*b*, standard deviation L*a*b*) per group. The first group of each region is what
-# the pipeline itself measures on portrait photos after its lighting correction (163 usable photos of
-# the labelled set under neutral light, measured 2026-11-25 with models.labelled; only these numbers
-# are kept): lighter and far less chromatic than spectrophotometer data, with a widely spread skin
-# hue angle. The model must be trained where its inputs actually fall, so it gets half the
-# realistic population; the literature groups keep it sound for other cameras and corrections.
+# the pipeline itself measures on portrait photos after its lighting correction (163 usable photos
+# of the labelled set under neutral light, feature version 1, `python -m models.photo_population`;
+# only these numbers are kept): lighter and far less chromatic than spectrophotometer data, with a
+# widely spread skin hue angle. The model must be trained where its inputs actually fall, so it
+# gets half the realistic population; the literature groups keep it sound for other cameras and
+# corrections. Re-measure after any change to the lighting correction, regions or features.
 # Then the literature groups. Skin: Xiao et al. 2017 and de Rigal et al. 2010: light East Asian /
 # European skin, medium (South/South-East Asian, Latin, Middle Eastern), deep (African and South
 # Asian) skin.
