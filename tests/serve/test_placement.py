@@ -18,10 +18,12 @@ NODE_OF = {
 
 
 def test_replicas_run_on_nodes_providing_their_resource(service, ray_cluster):
-    nodes = {node.node_id: node for node in list_nodes(detail=True)}
+    nodes = {node.node_id: node for node in list_nodes(address=ray_cluster.dashboard_url, detail=True)}
     replicas = [
         actor
-        for actor in list_actors(filters=[("state", "=", "ALIVE")], detail=True, limit=10_000)
+        for actor in list_actors(
+            address=ray_cluster.dashboard_url, filters=[("state", "=", "ALIVE")], detail=True, limit=10_000
+        )
         if actor.class_name.startswith(f"ServeReplica:{service.app_name}:")
     ]
     for deployment, resource in NODE_OF.items():
@@ -53,8 +55,14 @@ def test_http_enters_through_a_single_proxy_on_the_head_node(service, ray_cluste
     assert service.config["proxy_location"] == "HeadOnly"
     proxies = [
         actor
-        for actor in list_actors(filters=[("state", "=", "ALIVE")], detail=True, limit=10_000)
+        for actor in list_actors(
+            address=ray_cluster.dashboard_url, filters=[("state", "=", "ALIVE")], detail=True, limit=10_000
+        )
         if actor.class_name == "ProxyActor"
     ]
-    head = [node.node_id for node in list_nodes(detail=True) if node.is_head_node]
+    head = [
+        node.node_id
+        for node in list_nodes(address=ray_cluster.dashboard_url, detail=True)
+        if node.is_head_node
+    ]
     assert [proxy.node_id for proxy in proxies] == head

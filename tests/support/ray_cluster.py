@@ -38,6 +38,8 @@ class RayCluster:
     spill_dir: Path | None
     resources: dict[str, float]
     ray_settings: RaySettings
+    # Pass as `address=` to ray.util.state calls: other Ray instances may run on the same machine.
+    dashboard_url: str
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,13 @@ def start_ray() -> RayCluster:
         _remove_stale_cluster_pointer()
         ray_settings = RaySettings(num_cpus=NUM_CPUS, object_store_mb=256)
         # The dashboard serves ray.util.state, which the placement tests read actors' resources from.
+        dashboard_port = free_port()
         _shutdown.enter_context(
             local_ray(
                 ray_settings,
                 include_dashboard=True,
                 dashboard_host=HTTP_HOST,
-                dashboard_port=free_port(),
+                dashboard_port=dashboard_port,
                 log_to_driver=False,
                 namespace="tests",
             )
@@ -94,6 +97,7 @@ def start_ray() -> RayCluster:
             spill_dir=Path(spill) if spill else None,
             resources=ray_settings.node_resources(),
             ray_settings=ray_settings,
+            dashboard_url=f"http://{HTTP_HOST}:{dashboard_port}",
         )
         atexit.register(_shutdown.close)
     return _cluster
