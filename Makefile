@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run stop test lint typecheck pytest bench model clean
+.PHONY: setup run stop test bench model render clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -36,12 +36,19 @@ test: setup
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/pytest
 
+## Print every benchmark's figures (speed, colour constancy, classifier, database, serving, accuracy).
+BENCHES := pipeline_speed color_constancy classifier db_latency serving accuracy
 bench: setup
-	$(PY) -m bench.all
+	@for b in $(BENCHES); do echo "== python -m bench.$$b"; $(PY) -m bench.$$b || exit 1; done
 
 ## Rebuild the classifier model and its card deterministically.
 model: setup
 	$(PY) -m models.build
+
+## Render the Kubernetes manifests (ENV=dev|prod) from cluster.yaml and serve_config.yaml.
+ENV ?= dev
+render: setup
+	$(PY) -m kuberay render --env $(ENV) --out deploy/$(ENV)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
