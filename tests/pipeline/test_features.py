@@ -21,18 +21,7 @@ from pipeline.features import (
 )
 from pipeline.landmark import FaceMeshDetector
 from pipeline.regions import FaceRegions, RegionExtractor
-from tests.pipeline.face_models import face_mesh_detector, region_extractor
 from tests.support import faces
-
-
-@pytest.fixture(scope="session")
-def detector() -> FaceMeshDetector:
-    return face_mesh_detector()
-
-
-@pytest.fixture(scope="session")
-def extractor() -> RegionExtractor:
-    return region_extractor()
 
 
 def measure(

@@ -11,14 +11,8 @@ import pytest
 
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.landmark import LANDMARK_COUNT, FaceLandmarks, FaceMeshDetector, LandmarkConfig
-from tests.pipeline.face_models import face_mesh_detector
 from tests.support import faces
 from tests.support.head_pose import turned_head
-
-
-@pytest.fixture(scope="session")
-def detector() -> FaceMeshDetector:
-    return face_mesh_detector()
 
 
 @pytest.fixture(scope="session")
