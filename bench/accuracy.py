@@ -24,6 +24,7 @@ limits would refuse is printed. Takes a few minutes on one core.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.calibrate import calibrate_rules, predict_seasons, rules_from_document
+from models.calibrate import CALIBRATED_AXES, calibrate_rules, predict_seasons, rules_from_document
 from models.labelled import (
     AUGMENT,
     COMBINED,
@@ -57,6 +58,7 @@ from pipeline.analysis import Analyzer
 from pipeline.landmark import LandmarkConfig
 
 SEED = 20261125
+MEASUREMENTS_HELP = "reuse (or save) the pipeline's measurements in this file, e.g. /tmp/seasons.json"
 FOLDS = 5
 FloatArray = npt.NDArray[np.float64]
 Predictor = Callable[[FloatArray], list[str]]
@@ -101,6 +103,7 @@ class LabelledData:
             "labels_sha256": dataset_fingerprint(self.root),
             "photos": len(self.photos),
             "measured_ok": sum(m.features is not None for m in self.by_lighting[NEUTRAL.name]),
+            "axes": list(CALIBRATED_AXES),
             "training_lightings": [NEUTRAL.name] + [light.name for light in AUGMENT],
             "cross_validated": {
                 "folds": FOLDS,
@@ -149,6 +152,64 @@ def measure(root: Path | None = None, with_evaluation_casts: bool = True) -> Lab
     return LabelledData(data_root, photos, by_lighting, refused)
 
 
+def measure_cached(root: Path | None, cache: Path | None) -> LabelledData:
+    """`measure`, reusing a previous run's numbers from `cache` (JSON, numbers only, never pixels)
+    when it exists, so the benchmark and the calibration can share one slow pass."""
+    if cache is not None and cache.is_file():
+        return _from_json(json.loads(cache.read_text()))
+    data = measure(root)
+    if cache is not None:
+        cache.write_text(json.dumps(_to_json(data)))
+    return data
+
+
+def _to_json(data: LabelledData) -> dict[str, Any]:
+    def vector(value: FloatArray | None) -> list[float] | None:
+        return None if value is None else [float(v) for v in value]
+
+    return {
+        "root": str(data.root),
+        "photos": [[str(p.path), p.season] for p in data.photos],
+        "refused_by_default_pose": data.refused_by_default_pose,
+        "by_lighting": {
+            name: [
+                {
+                    "status": m.status,
+                    "features": vector(m.features),
+                    "uncorrected": vector(m.uncorrected),
+                    "whole_lab": vector(m.whole_lab),
+                    "lighting_score": m.lighting_score,
+                    "problems": list(m.problems),
+                }
+                for m in measurements
+            ]
+            for name, measurements in data.by_lighting.items()
+        },
+    }
+
+
+def _from_json(raw: dict[str, Any]) -> LabelledData:
+    def vector(value: list[float] | None) -> FloatArray | None:
+        return None if value is None else np.asarray(value, dtype=np.float64)
+
+    by_lighting = {
+        name: [
+            Measurement(
+                status=m["status"],
+                features=vector(m["features"]),
+                uncorrected=vector(m["uncorrected"]),
+                whole_lab=np.asarray(m["whole_lab"], dtype=np.float64),
+                lighting_score=m["lighting_score"],
+                problems=tuple(m["problems"]),
+            )
+            for m in measurements
+        ]
+        for name, measurements in raw["by_lighting"].items()
+    }
+    photos = [Photo(Path(path), season) for path, season in raw["photos"]]
+    return LabelledData(Path(raw["root"]), photos, by_lighting, int(raw["refused_by_default_pose"]))
+
+
 def _count_refused_by_pose(strict: Analyzer, photos: list[Photo], neutral: list[Measurement]) -> int:
     from pipeline.decode import decode_image
     from pipeline.errors import ErrorCode, PipelineError
@@ -186,6 +247,7 @@ class Report:
     data: LabelledData
     methods: dict[str, MethodResult]
     confusion: FloatArray
+    shipped_model: str
 
 
 def _logistic(x: FloatArray, y: list[str]) -> Predictor:
@@ -262,7 +324,26 @@ def evaluate(data: LabelledData) -> Report:
     for truth, predicted in zip(data.seasons, shipped.predictions[NEUTRAL.name], strict=True):
         if predicted in SEASONS:
             confusion[SEASONS.index(truth), SEASONS.index(predicted)] += 1
-    return Report(data, {m.name: m for m in methods}, confusion)
+    return Report(data, {m.name: m for m in methods}, confusion, _shipped_model_agreement(data))
+
+
+def _shipped_model_agreement(data: LabelledData) -> str:
+    """How closely the shipped ONNX model follows the calibrated rules on the real photos."""
+    from models.calibrate import active_rules_path
+    from pipeline.classify import SeasonClassifier
+
+    x = feature_matrix(data.by_lighting[NEUTRAL.name])
+    ok = ~np.isnan(x).any(axis=1)
+    rules = np.asarray(predict_seasons(Rules.load(active_rules_path()), x[ok]))
+    batch = SeasonClassifier.from_path().predict_batch(x[ok].astype(np.float32))
+    model = np.asarray([t.best[0].split("_")[0] for t in batch])
+    truth = np.asarray(data.seasons)[ok]
+    return (
+        f"Shipped ONNX model (trained on {active_rules_path().name}): its season agrees with those rules "
+        f"for {_pct(float(np.mean(model == rules)))} of the {int(ok.sum())} measured photos; its season "
+        f"accuracy on them is {_pct(float(np.mean(model == truth)))} (not cross-validated: the rules were "
+        "calibrated on these photos)."
+    )
 
 
 def _score(name: str, predictions: dict[str, list[str]], data: LabelledData, gated: bool) -> MethodResult:
@@ -298,6 +379,46 @@ def _score(name: str, predictions: dict[str, list[str]], data: LabelledData, gat
 
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
+
+
+MARKDOWN_PREAMBLE = (
+    "Every figure is 5-fold stratified cross-validated (fixed seed) on the 206 season-labelled "
+    "portraits of `../shared/datasets/seasons-train` (never copied into this repository). Each photo "
+    "runs through the real pipeline: lighting correction and gate, Face Mesh, regions, features. "
+    "*Same* is the share of photos, diagnosed under both lights, whose season under the cast equals "
+    "the season under neutral light; *rejected* is the share the lighting gate refused under the "
+    "cast; *acc.* counts refused photos as wrong. The baselines have no gate. Issue 9's constraint is "
+    "at least 95% *same* and at most 5% *rejected* under each moderate cast.",
+)
+
+
+MARKDOWN_NOTES = (
+    "## What limits these figures",
+    "",
+    "- The labels are confounded with how the photos were toned: the mean colour of the whole "
+    "image, with no face, predicts the season nearly as well as the uncorrected face colours, and "
+    "neither survives a change of lamp.",
+    "- The shipped method calibrates the undertone axis only (`models.calibrate.CALIBRATED_AXES`); "
+    "fitting the value axis too gives the same accuracy but places the reference face of the "
+    "model's metamorphic and stability tests on a season boundary.",
+    "- +1 EV: the labelled portraits are bright studio photos (median skin L* about 81), so one "
+    "stop more clips the red channel across most faces; the gate refuses about half of them and "
+    "the rest lose their skin colour. That information is gone, not mis-corrected.",
+    "- 4000 K multiplies red by about 1.36 and clips bright skin the same way; after white balance "
+    "those pixels no longer look clipped (a level of 255 becomes about 220), so they bias the skin "
+    "colour. Keeping clipped levels at 255 in the correction table exposes them to the features' "
+    "clip test, but raised refusals under 4000 K to 13% in our measurement; not adopted.",
+    "- -1 EV: features are measured at the photo's own exposure, so a darker photo reads as a "
+    "deeper season. A standard-exposure measurement (pixels scaled by a scene reference: the "
+    "green-rank 5-50% band of the frame) kept the season for 94% of photos under -1 EV, but cost about 6 "
+    "points of season accuracy and gave implausible lightness (L* above 100) for dark-background "
+    "portraits; not adopted. A face-referenced exposure (sclera) is the better candidate.",
+    "- Exploratory, outside this command: features exactly invariant to a diagonal cast (pixels "
+    "chosen by green-channel rank, ratios between skin, iris, hair, lips and sclera, or an "
+    "illuminant from the sclera) kept the season for 97-100% of photos under 4000 K, 8000 K and "
+    "-1 EV, but reached only 35-45% season and 65-75% warm/cool accuracy in the same "
+    "cross-validation. On these 206 photos we found no invariant method near 55% / 80%.",
+)
 
 
 def report_lines(report: Report, markdown: bool = False) -> list[str]:
@@ -336,6 +457,8 @@ def report_lines(report: Report, markdown: bool = False) -> list[str]:
     lines.append("Combined casts (colour and exposure at once; not part of the issue's constraint):")
     lines += _table(header2, rows2, markdown)
     lines.append("")
+    lines.append(report.shipped_model)
+    lines.append("")
     lines.append(
         "Confusion matrix of the shipped method under neutral light (rows: label, columns: predicted):"
     )
@@ -367,9 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, default=None, help=f"labelled set folder (default {DEFAULT_DATASET})"
     )
     parser.add_argument("--markdown", type=Path, default=None, help="also write the tables as Markdown here")
+    parser.add_argument("--measurements", type=Path, default=None, help=MEASUREMENTS_HELP)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    data = measure(args.data)
+    data = measure_cached(args.data, args.measurements)
     report = evaluate(data)
     print_report(report)
     if args.markdown is not None:
@@ -377,9 +501,13 @@ def main(argv: list[str] | None = None) -> int:
         body = [
             "# Diagnosis accuracy on the labelled photos",
             "",
-            f"Produced by `{command}` ({time.strftime('%Y-%m-%d')}). See `bench/accuracy.py` for the method.",
+            f"Produced by `{command}` ({time.strftime('%Y-%m-%d')}); method: `bench/accuracy.py`.",
+            "",
+            *MARKDOWN_PREAMBLE,
             "",
             *report_lines(report, markdown=True),
+            "",
+            *MARKDOWN_NOTES,
         ]
         args.markdown.write_text("\n".join(body) + "\n")
         print(f"wrote {args.markdown}")

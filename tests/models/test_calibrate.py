@@ -34,7 +34,7 @@ def test_fitted_weights_keep_the_documented_signs(population: FloatArray) -> Non
 
     for name, term in fit.terms.items():
         assert np.sign(term["weight"]) in (0.0, np.sign(spec[name]["weight"])), name
-    assert fit.terms["skin_h"]["weight"] == 0.0
+    assert fit.terms["skin_h"]["weight"] >= 0.0
 
 
 def test_calibrated_document_is_a_valid_rules_file(population: FloatArray) -> None:
