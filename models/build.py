@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.calibrate import active_rules_path, calibration_summary
 from models.card import render_model_card
-from models.rules import RULES_PATH, Rules
+from models.rules import Rules
 from models.synthetic import sample_population
 from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
 from pipeline.seasons import SEASON_TYPE_IDS, SEASON_TYPES
@@ -290,8 +291,11 @@ def build(
     mix_synthetic: int,
     samples: int,
     seed: int,
-    rules_path: Path = RULES_PATH,
+    rules_path: Path | None = None,
 ) -> dict[str, Any]:
+    """Train, export and measure the model. `rules_path` defaults to `active_rules_path()`: the
+    calibrated rules when `python -m models.calibrate` has made them, else the documented ones."""
+    rules_path = rules_path or active_rules_path()
     rules = Rules.load(rules_path)
     if csv_path is None:
         data = synthetic_training_data(rules, samples, seed)
@@ -357,8 +361,7 @@ def build(
             "target_opset": TARGET_OPSET,
         },
         "metrics": measure(model_bytes, rules, data, seed),
-        "calibration": "Thresholds are literature-based and centred on the synthetic population; not yet "
-        "calibrated on labelled photos (issue 9).",
+        "calibration": calibration_summary(rules_path),
         "software": {
             name: version(name) for name in ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "numpy")
         },
@@ -382,7 +385,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=TRAIN_SAMPLES, help="synthetic training rows")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
-        "--rules", type=Path, default=RULES_PATH, help="rules file (default models/rules.yaml)"
+        "--rules",
+        type=Path,
+        default=None,
+        help="rules file (default: models/rules_calibrated.yaml when it exists, else models/rules.yaml)",
     )
     args = parser.parse_args(argv)
     card = build(args.out_dir, args.from_csv, args.mix_synthetic, args.samples, args.seed, args.rules)
