@@ -1,5 +1,5 @@
 # Loads vm/Vagrantfile with a stand-in for Vagrant's configuration API and prints, as JSON, the
-# machines it defines: what `vagrant up` would create. Used by tests/vm/test_vagrantfile.py.
+# machines it defines: what `vagrant up` would create. Used by tests/vm/test_provisioning.py.
 require "json"
 
 class Recorder
