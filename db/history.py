@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypedDict
 
 from sqlalchemy import ColumnElement, delete, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.models import AnalysisHistory, AnalysisTask, Id, as_uuid, utc_now
 
@@ -164,24 +164,8 @@ def delete_history_entry(session: Session, history_id: Id, user_id: Id) -> bool:
 def user_stats(session: Session, user_id: Id) -> UserStats:
     """How a person's results spread over seasons and types, the latest one, and the monthly trend."""
     owned = _owned_by(user_id)
-    by_type = {
-        season_type: count
-        for season_type, count in session.execute(
-            select(AnalysisHistory.season_type, func.count())
-            .where(owned)
-            .group_by(AnalysisHistory.season_type)
-            .order_by(AnalysisHistory.season_type)
-        )
-    }
-    by_season = {
-        season: count
-        for season, count in session.execute(
-            select(AnalysisHistory.season, func.count())
-            .where(owned)
-            .group_by(AnalysisHistory.season)
-            .order_by(AnalysisHistory.season)
-        )
-    }
+    by_type = _count_by(session, AnalysisHistory.season_type, owned)
+    by_season = _count_by(session, AnalysisHistory.season, owned)
     latest = session.execute(
         select(
             AnalysisHistory.id,
@@ -208,6 +192,14 @@ def user_stats(session: Session, user_id: Id) -> UserStats:
         "most_recent": most_recent,
         "trend": _monthly_trend(session, owned),
     }
+
+
+def _count_by(
+    session: Session, column: InstrumentedAttribute[str], owned: ColumnElement[bool]
+) -> dict[str, int]:
+    """Result counts per value of `column`, in the column's order."""
+    rows = session.execute(select(column, func.count()).where(owned).group_by(column).order_by(column))
+    return {value: count for value, count in rows.tuples()}
 
 
 def _monthly_trend(session: Session, owned: ColumnElement[bool]) -> list[MonthTrend]:
