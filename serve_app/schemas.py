@@ -29,15 +29,18 @@ class AnalysisStatus(BaseModel):
     error: TaskError | None = None
 
 
-class AnalysisResult(BaseModel):
-    """One stored diagnosis: text and numbers only, never the photo."""
-
+class HistoryItem(BaseModel):
     id: uuid.UUID
     analyzed_at: datetime
     season: str
     season_type: str
     confidence: float
     thumbnail_color: str
+
+
+class AnalysisResult(HistoryItem):
+    """One stored diagnosis: text and numbers only, never the photo."""
+
     main_colors: list[Any]
     worst_colors: list[Any]
     makeup: dict[str, Any]
@@ -46,15 +49,6 @@ class AnalysisResult(BaseModel):
     explanation: Any
     lighting_score: float | None
     model_version: str
-
-
-class HistoryItem(BaseModel):
-    id: uuid.UUID
-    analyzed_at: datetime
-    season: str
-    season_type: str
-    confidence: float
-    thumbnail_color: str
 
 
 class HistoryPage(BaseModel):
