@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 
+from pipeline import graph_call
 from pipeline.errors import ErrorCode, PipelineError
 
 FloatArray = npt.NDArray[np.float64]
@@ -237,8 +238,7 @@ class FaceMeshDetector:
 
     def _mesh(self, graphs: _Graphs, image: RGBImage, offset: tuple[int, int]) -> list[FloatArray]:
         """Landmarks of every face the mesh finds in `image`, in the coordinates of the full frame."""
-        result = graphs.mesh.process(image)
-        found = getattr(result, "multi_face_landmarks", None) or []
+        found = graph_call.proto_list(graphs.mesh, image, "multi_face_landmarks")
         height, width = image.shape[:2]
         faces = []
         for face in found:
@@ -252,7 +252,7 @@ class FaceMeshDetector:
     def _search_small_face(self, graphs: _Graphs, image: RGBImage) -> list[FloatArray]:
         """Second look with the full-range detector; re-mesh a crop around the face it finds."""
         height, width = image.shape[:2]
-        detections = getattr(graphs.full_range.process(image), "detections", None) or []
+        detections = graph_call.proto_list(graphs.full_range, image, "detections")
         if not detections:
             raise _no_face()
         boxes = []

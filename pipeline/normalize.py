@@ -48,6 +48,7 @@ import mediapipe as mp
 import numpy as np
 import numpy.typing as npt
 
+from pipeline import graph_call
 from pipeline.color import angular_error_deg, linear_to_uint8, uint8_to_linear
 from pipeline.errors import ErrorCode, PipelineError
 
@@ -231,10 +232,10 @@ class LightingCorrector:
     def _detect_face(self, rgb_small: Uint8Image) -> Box | None:
         """The most confident face, in the small image's pixels, or None."""
         with self._lock:
-            result = self._detector.process(rgb_small)
-        if not result.detections:
+            detections = graph_call.proto_list(self._detector, rgb_small, "detections")
+        if not detections:
             return None
-        best = max(result.detections, key=lambda d: d.score[0])
+        best = max(detections, key=lambda d: d.score[0])
         rel = best.location_data.relative_bounding_box
         height, width = rgb_small.shape[:2]
         box = (

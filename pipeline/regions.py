@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 
+from pipeline import graph_call
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import HairSource
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks, connection_indices
@@ -309,7 +310,7 @@ class RegionExtractor:
     ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
         cfg = self.config
         with self._segmenter() as segmenter:
-            person = segmenter.process(np.ascontiguousarray(crop)).segmentation_mask
+            person = graph_call.float_image(segmenter, np.ascontiguousarray(crop), "segmentation_mask")
         person_mask = (person > cfg.person_threshold).astype(np.uint8)
         # Erode so that the blended hair/background edge is not sampled.
         margin = max(1, round(0.05 * iod))
