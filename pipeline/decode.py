@@ -44,6 +44,8 @@ _SRGB_PROFILE: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _CMS_LOCK: Final = threading.Lock()
 # Enough pixels to measure a 3% colourful fraction to within a few tenths of a percent, at ~0.3 ms.
 _CHROMA_SAMPLE_PIXELS: Final = 4_096
+# The sample is measured in this many interleaved parts, stopping once the verdict is certain.
+_CHROMA_SAMPLE_PARTS: Final = 8
 
 
 @dataclass(frozen=True)
@@ -221,14 +223,20 @@ def _require_color(rgb: Uint8Image, limits: DecodeLimits) -> None:
     """Refuse grayscale and near-grayscale pictures, whatever their file says they are.
 
     A black-and-white photo saved as an RGB JPEG has three channels but no colour to diagnose.
-    Chroma is measured in CIELAB on an evenly strided sample of pixels.
+    Chroma is measured in CIELAB on an evenly strided sample of pixels. The sample is taken in
+    interleaved parts (each spread over the whole picture) and the count stops as soon as the
+    colourful pixels found so far already reach the required fraction of the whole sample: the
+    verdict is the same as counting them all, and for a colour selfie one part of eight decides.
     """
     pixels = rgb.reshape(-1, 3)
-    step = max(1, pixels.shape[0] // _CHROMA_SAMPLE_PIXELS)
-    lab = srgb_uint8_to_lab(pixels[::step])
-    chroma = np.hypot(lab[:, 1], lab[:, 2])
-    if float(np.mean(chroma >= limits.min_chroma)) < limits.colorful_fraction:
-        raise _not_color()
+    sample = pixels[:: max(1, pixels.shape[0] // _CHROMA_SAMPLE_PIXELS)]
+    colorful = 0
+    for part in range(_CHROMA_SAMPLE_PARTS):
+        lab = srgb_uint8_to_lab(sample[part::_CHROMA_SAMPLE_PARTS])
+        colorful += int(np.count_nonzero(np.hypot(lab[:, 1], lab[:, 2]) >= limits.min_chroma))
+        if colorful / len(sample) >= limits.colorful_fraction:
+            return
+    raise _not_color()
 
 
 def _too_many_pixels(limits: DecodeLimits) -> PipelineError:
