@@ -238,11 +238,10 @@ class FaceMeshDetector:
 
     def _mesh(self, graphs: _Graphs, image: RGBImage, offset: tuple[int, int]) -> list[FloatArray]:
         """Landmarks of every face the mesh finds in `image`, in the coordinates of the full frame."""
-        found = graph_call.proto_list(graphs.mesh, image, "multi_face_landmarks")
+        found = graph_call.landmark_arrays(graphs.mesh, image, "multi_face_landmarks")
         height, width = image.shape[:2]
         faces = []
-        for face in found:
-            pts = np.array([(lm.x, lm.y, lm.z) for lm in face.landmark], dtype=np.float64)
+        for pts in found:
             pts *= (width, height, width)
             pts[:, 0] += offset[0]
             pts[:, 1] += offset[1]

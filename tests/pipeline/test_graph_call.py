@@ -9,6 +9,7 @@ import mediapipe as mp
 import numpy as np
 import numpy.typing as npt
 import pytest
+from mediapipe.framework.formats import landmark_pb2
 
 from pipeline import graph_call
 from tests.support import faces
@@ -65,11 +66,27 @@ def test_face_mesh_gives_the_same_landmarks_as_process(face_mesh: Any) -> None:
     )
 
 
+def test_face_mesh_landmarks_read_as_arrays_are_the_proto_values(face_mesh: Any) -> None:
+    image = faces.astronaut()
+    (arrays,) = graph_call.landmark_arrays(face_mesh, image, "multi_face_landmarks")
+    assert arrays.shape == (478, 3) and arrays.dtype == np.float64
+    np.testing.assert_array_equal(arrays, points(face_mesh.process(image).multi_face_landmarks)[0])
+
+
+def test_landmarks_with_other_fields_set_are_read_attribute_by_attribute() -> None:
+    landmarks = landmark_pb2.NormalizedLandmarkList()
+    landmarks.landmark.add(x=0.25, y=0.5, z=-0.125, visibility=0.9)
+    landmarks.landmark.add(x=0.75, y=0.0, z=0.0)
+    expected = [[0.25, 0.5, -0.125], [0.75, 0.0, 0.0]]
+    np.testing.assert_array_equal(graph_call.landmark_array(landmarks), expected)
+
+
 def test_photo_without_a_face_gives_an_empty_list_like_process(face_detection: Any, face_mesh: Any) -> None:
     image = faces.no_face()
     assert graph_call.proto_list(face_detection, image, "detections") == []
     assert face_detection.process(image).detections is None
     assert graph_call.proto_list(face_mesh, image, "multi_face_landmarks") == []
+    assert graph_call.landmark_arrays(face_mesh, image, "multi_face_landmarks") == []
     assert face_mesh.process(image).multi_face_landmarks is None
 
 
