@@ -117,32 +117,36 @@ class FaceRegions:
 
 
 class _Window:
-    """A crop of the image around the head; polygons are drawn in its coordinates."""
+    """A crop of the image around the head; polygons are drawn in its coordinates.
 
-    def __init__(self, image_size: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+    `points` are the landmarks' pixel positions in the window, rounded once for every polygon.
+    """
+
+    def __init__(
+        self, image_size: tuple[int, int], box: tuple[int, int, int, int], points: FloatArray
+    ) -> None:
         width, height = image_size
         x0, y0, x1, y1 = box
         self.x0, self.y0 = max(0, x0), max(0, y0)
         self.x1, self.y1 = min(width, x1), min(height, y1)
         self.shape = (self.y1 - self.y0, self.x1 - self.x0)
-
-    def local(self, points: FloatArray) -> npt.NDArray[np.int32]:
-        return np.asarray(np.round(points[:, :2] - (self.x0, self.y0)), dtype=np.int32)
+        self.points = np.asarray(np.round(points[:, :2] - (self.x0, self.y0)), dtype=np.int32)
 
     def polygon(
         self,
-        points: FloatArray,
+        indices: tuple[int, ...],
         convex_hull: bool = False,
         grow: float = 0.0,
         into: npt.NDArray[np.uint8] | None = None,
     ) -> npt.NDArray[np.uint8]:
-        """Fill a polygon (or its convex hull), grown by `grow` pixels, into a new or given mask.
+        """Fill the polygon through these landmarks (or its convex hull), grown by `grow` pixels,
+        into a new or given mask.
 
         Growing draws the outline with a pen of width 2*grow+1: the same as a dilation with a disc,
         at a fraction of the cost.
         """
         mask = np.zeros(self.shape, np.uint8) if into is None else into
-        local = self.local(points)
+        local = self.points[list(indices)]
         outline = cv2.convexHull(local) if convex_hull else local.reshape(-1, 1, 2)
         cv2.fillPoly(mask, [outline], (1,))
         if grow >= 0.5:
@@ -159,12 +163,20 @@ def _erode(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:
     return _u8(cv2.erode(mask, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)))
 
 
-def _lab8(pixels: RGBImage) -> FloatArray:
-    """CIELAB (D65) of sRGB uint8 pixels (N x 3) via OpenCV's 8-bit conversion, in L* a* b* units."""
-    lab = cv2.cvtColor(pixels.reshape(1, -1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3).astype(np.float64)
-    lab[:, 0] *= 100.0 / 255.0
-    lab[:, 1:] -= 128.0
-    return lab
+def _lab8_median(pixels: RGBImage) -> FloatArray:
+    """Per-axis median CIELAB (D65) of sRGB uint8 pixels (N x 3) via OpenCV's 8-bit conversion.
+
+    The result is in L* a* b* units and equals np.median of the converted values, axis 0. Scaling
+    to those units is monotonic, so the middle pixels are found among the 8-bit codes (a partial
+    sort of bytes) and only they are scaled, then averaged as np.median does for an even count.
+    """
+    codes = np.ascontiguousarray(cv2.cvtColor(pixels.reshape(1, -1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3).T)
+    middle = codes.shape[1] // 2
+    ranks = [middle] if codes.shape[1] % 2 else [middle - 1, middle]
+    lab = np.partition(codes, ranks, axis=1)[:, ranks].astype(np.float64)
+    lab[0] *= 100.0 / 255.0
+    lab[1:] -= 128.0
+    return np.asarray(lab.sum(axis=1) / len(ranks), dtype=np.float64)
 
 
 def _median(values: FloatArray) -> float:
@@ -229,13 +241,14 @@ class RegionExtractor:
                 int(ox1 + cfg.hair_band_side * face_w) + 3,
                 int(oy1) + 3,
             ),
+            pts,
         )
-        crop = rgb[window.y0 : window.y1, window.x0 : window.x1]
+        crop = np.ascontiguousarray(rgb[window.y0 : window.y1, window.x0 : window.x1])
 
-        oval_mask = window.polygon(oval)
-        skin = self._skin(window, pts, oval_mask, iod)
+        oval_mask = window.polygon(FACE_OVAL_CYCLE)
+        skin = self._skin(window, oval_mask, iod)
         luma = _u8(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY))
-        eyes = self._eyes(window, pts, luma)
+        eyes = self._eyes(window, luma)
         if int(eyes.sum()) < cfg.min_eye_pixels:
             raise PipelineError(
                 ErrorCode.EYES_NOT_VISIBLE,
@@ -245,11 +258,11 @@ class RegionExtractor:
         # The skin/hair gate only needs colour distances of about 10 units, so OpenCV's 8-bit CIELAB
         # (same D65 and sRGB curve, quantised to ~0.4 units) is precise enough and 20x faster.
         skin_pixels = crop[skin.astype(bool)]
-        skin_median = np.median(_lab8(skin_pixels), axis=0) if len(skin_pixels) else None
+        skin_median = _lab8_median(skin_pixels) if len(skin_pixels) else None
 
-        hair, source = self._hair_from_segmentation(window, crop, oval, pts, iod, skin_median)
+        hair, source = self._hair_from_segmentation(window, crop, pts, iod, skin_median)
         if hair is None:
-            hair, source = self._hair_from_brows(window, crop, luma, pts, iod, skin_median)
+            hair, source = self._hair_from_brows(window, crop, luma, iod, skin_median)
         size = (width, height)
         return FaceRegions(
             skin=window.to_full(skin, size),
@@ -259,15 +272,9 @@ class RegionExtractor:
             window=(window.x0, window.y0, window.shape[1], window.shape[0]),
         )
 
-    def _skin(
-        self, window: _Window, pts: FloatArray, oval_mask: npt.NDArray[np.uint8], iod: float
-    ) -> npt.NDArray[np.uint8]:
+    def _skin(self, window: _Window, oval_mask: npt.NDArray[np.uint8], iod: float) -> npt.NDArray[np.uint8]:
         cfg = self.config
-        patches = (
-            window.polygon(pts[list(RIGHT_CHEEK)])
-            | window.polygon(pts[list(LEFT_CHEEK)])
-            | window.polygon(pts[list(FOREHEAD)])
-        )
+        patches = window.polygon(RIGHT_CHEEK) | window.polygon(LEFT_CHEEK) | window.polygon(FOREHEAD)
         excluded = np.zeros(window.shape, np.uint8)
         for feature, margin in (
             (RIGHT_EYE_CYCLE, cfg.eye_margin_iod),
@@ -277,20 +284,20 @@ class RegionExtractor:
             (NOSE, cfg.nose_margin_iod),
             (LIPS, cfg.lips_margin_iod),
         ):
-            window.polygon(pts[list(feature)], convex_hull=True, grow=margin * iod, into=excluded)
+            window.polygon(feature, convex_hull=True, grow=margin * iod, into=excluded)
         return _u8(patches & oval_mask & (1 - excluded))
 
-    def _eyes(self, window: _Window, pts: FloatArray, luma: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    def _eyes(self, window: _Window, luma: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         cfg = self.config
         eyes = np.zeros(window.shape, np.uint8)
         height, width = window.shape
         for iris, contour in ((RIGHT_IRIS, RIGHT_EYE_CYCLE), (LEFT_IRIS, LEFT_EYE_CYCLE)):
-            ring_pts = window.local(pts[list(iris)]).astype(np.float64)
+            ring_pts = window.points[list(iris)].astype(np.float64)
             center = ring_pts.mean(axis=0)
             radius = float(np.linalg.norm(ring_pts - center, axis=1).mean())
             cx, cy = round(center[0]), round(center[1])
             outer = max(1, round(cfg.iris_outer * radius))
-            outline = window.local(pts[list(contour)])
+            outline = window.points[list(contour)]
             # Everything is drawn in a box around the eye opening and the ring's outer circle, a few
             # percent of the window. Two more pixels keep the opening's 3x3 erosion the same as on
             # the whole window. cv2 fills the same pixels after an integer shift, but not when a
@@ -326,14 +333,13 @@ class RegionExtractor:
         self,
         window: _Window,
         crop: RGBImage,
-        oval: FloatArray,
         pts: FloatArray,
         iod: float,
         skin_median: FloatArray | None,
     ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
         cfg = self.config
         with self._segmenter() as segmenter:
-            person = graph_call.float_image(segmenter, np.ascontiguousarray(crop), "segmentation_mask")
+            person = graph_call.float_image(segmenter, crop, "segmentation_mask")
         person_mask = (person > cfg.person_threshold).astype(np.uint8)
         # Erode so that the blended hair/background edge is not sampled.
         margin = max(1, round(0.05 * iod))
@@ -342,7 +348,7 @@ class RegionExtractor:
         eye_level = round(float(pts[list(RIGHT_IRIS) + list(LEFT_IRIS), 1].mean()) - window.y0)
         band = np.zeros(window.shape, np.uint8)
         band[: max(0, eye_level), :] = 1
-        hair = _u8(person_mask & band & (1 - window.polygon(oval, grow=margin)))
+        hair = _u8(person_mask & band & (1 - window.polygon(FACE_OVAL_CYCLE, grow=margin)))
         hair = self._without_skin(crop, hair, skin_median)
         if hair.sum() < cfg.min_hair_pixels_iod2 * iod * iod:
             return None, HairSource.NONE
@@ -353,13 +359,12 @@ class RegionExtractor:
         window: _Window,
         crop: RGBImage,
         luma: npt.NDArray[np.uint8],
-        pts: FloatArray,
         iod: float,
         skin_median: FloatArray | None,
     ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
         """The darker half of each eyebrow hull: the hull also holds skin between the hairs."""
-        brows = window.polygon(pts[list(RIGHT_EYEBROW)], convex_hull=True) | window.polygon(
-            pts[list(LEFT_EYEBROW)], convex_hull=True
+        brows = window.polygon(RIGHT_EYEBROW, convex_hull=True) | window.polygon(
+            LEFT_EYEBROW, convex_hull=True
         )
         selected = brows.astype(bool)
         if not selected.any():
@@ -378,7 +383,7 @@ class RegionExtractor:
             return mask
         top, bottom = int(rows[0]), int(rows[-1]) + 1
         # Whole rows through OpenCV's 8-bit conversion: cheaper than gathering the pixels first.
-        lab = cv2.cvtColor(np.ascontiguousarray(crop[top:bottom]), cv2.COLOR_RGB2Lab)
+        lab = cv2.cvtColor(crop[top:bottom], cv2.COLOR_RGB2Lab)
         # Each 8-bit level's squared distance to the skin median along its own axis comes from a
         # 256-entry table (the same float32 arithmetic per level as per pixel, so the same sums):
         # a lookup is far cheaper than scaling, offsetting and squaring N x 3 floats.
