@@ -208,7 +208,8 @@ class LightingCorrector:
         illuminant = estimate_illuminant(small, config.white_balance, config.minkowski_p)
         gains = white_balance_gains(illuminant)
         # The detector sees the white-balanced copy: strong casts cost it confidence otherwise.
-        box_small = self._detect_face(_apply_table(small, _correction_table(gains)))
+        balance = _correction_table(gains)
+        box_small = self._detect_face(_apply_table(small, balance))
 
         scale = rgb.shape[1] / small.shape[1]
         face_box = _scale_box(box_small, scale, rgb.shape) if box_small is not None else None
@@ -225,7 +226,8 @@ class LightingCorrector:
         )
         if report.score < config.min_score or (client_score is not None and client_score < config.min_score):
             raise _poor_lighting(report, client_score, config.min_score)
-        table = _correction_table(gains * 2.0**report.exposure_correction_ev)
+        ev = report.exposure_correction_ev
+        table = balance if ev == 0.0 else _correction_table(gains * 2.0**ev)
         return NormalizedImage(rgb=_apply_table(rgb, table), report=report, face_box=face_box)
 
     def _detect_face(self, rgb_small: Uint8Image) -> Box | None:
@@ -391,7 +393,7 @@ def _luminance_of_lightness(lightness: float) -> float:
 
 def _correction_table(gains: FloatArray) -> Uint8Image:
     """A (1, 256, 3) table for cv2.LUT: each channel's sRGB level -> level after a linear gain."""
-    return np.stack([linear_to_uint8(_LEVELS_LINEAR * g) for g in gains], axis=-1).reshape(1, 256, 3)
+    return linear_to_uint8(_LEVELS_LINEAR[:, None] * gains).reshape(1, 256, 3)
 
 
 def _measure(
