@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.decode import DecodeLimits, decode_image
+from pipeline.exposure import sclera_exposure
 from pipeline.features import ColorFeatures, extract_features
 from pipeline.landmark import FaceLandmarks, FaceMeshDetector, LandmarkConfig
 from pipeline.normalize import LightingConfig, LightingCorrector, LightingReport
@@ -126,7 +127,11 @@ class Analyzer:
         corrected = normalized.rgb
         landmarks = _timed(timings, "landmarks", lambda: self.detector.detect(corrected))
         regions = _timed(timings, "regions", lambda: self.extractor.extract(corrected, landmarks))
-        features = _timed(timings, "features", lambda: extract_features(corrected, regions))
+        features = _timed(
+            timings,
+            "features",
+            lambda: extract_features(corrected, regions, sclera_exposure(corrected, landmarks)),
+        )
         diagnosis: DiagnosisResult | None = None
         if self.diagnoser is not None:
             diagnoser = self.diagnoser

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from pipeline.analysis import Analysis, Analyzer
 from pipeline.diagnosis import LANGUAGES, Diagnoser, render_diagnosis
 from pipeline.errors import PipelineError
+from pipeline.exposure import ExposureReference
 from pipeline.features import RegionColor
 from pipeline.overlay import draw_overlay, encode_png
 
@@ -143,6 +144,8 @@ def render_text(name: str, analysis: Analysis) -> str:
         f"Regions   skin {counts['skin']} px, eyes {counts['eyes']} px, hair {counts['hair']} px "
         f"(hair from: {hair_source})",
         "",
+        _exposure_line(analysis.features.exposure),
+        "",
         "Colours      L*      a*      b*      C*    hue   spread  hex",
     ]
     features = analysis.features
@@ -154,6 +157,15 @@ def render_text(name: str, analysis: Analysis) -> str:
     timings = ", ".join(f"{stage} {ms:.1f}" for stage, ms in analysis.timings_ms.items())
     lines += ["", f"Timings   (ms) {timings}"]
     return "\n".join(lines)
+
+
+def _exposure_line(exposure: ExposureReference | None) -> str:
+    if exposure is None or not exposure.used:
+        return "Exposure  colours as photographed (the whites of the eyes could not serve as a reference)"
+    return (
+        f"Exposure  colours measured at x{exposure.gain:.2f}: the whites of the eyes "
+        f"(Y {exposure.sclera_luminance:.2f}, {exposure.sclera_pixels} px) set to the standard level"
+    )
 
 
 def _lighting_lines(report: dict[str, Any], advice: list[str]) -> list[str]:

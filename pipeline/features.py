@@ -19,14 +19,17 @@ from pipeline.color import (
     delta_e_2000,
     individual_typology_angle,
     lab_to_hex,
-    srgb_uint8_to_lab,
+    linear_rgb_to_lab,
+    uint8_to_linear,
 )
 from pipeline.errors import ErrorCode, PipelineError
 
 if TYPE_CHECKING:
+    from pipeline.exposure import ExposureReference
     from pipeline.regions import FaceRegions
 
-FEATURE_VERSION = 1
+# 2: colours are measured at the exposure referenced to the sclera (`pipeline.exposure`).
+FEATURE_VERSION = 2
 
 FEATURE_NAMES: tuple[str, ...] = (
     "skin_L",
@@ -81,13 +84,17 @@ class RegionColor:
 
 @dataclass(frozen=True)
 class ColorFeatures:
-    """Skin, eye and (optional) hair colour of one face: everything the classifier sees."""
+    """Skin, eye and (optional) hair colour of one face: everything the classifier sees.
+
+    `exposure` is the reference the colours were measured at (None: the photo's own exposure).
+    """
 
     skin: RegionColor
     skin_ita: float
     eyes: RegionColor
     hair: RegionColor | None
     hair_source: HairSource
+    exposure: ExposureReference | None = None
 
     def to_vector(self) -> npt.NDArray[np.float32]:
         """The classifier input, in `FEATURE_NAMES` order.
@@ -148,8 +155,12 @@ _STATS_SAMPLE = 2000
 _SPREAD_SAMPLE = 400
 
 
-def measure_region(rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim) -> RegionColor:
-    """Robust CIELAB statistics of the masked pixels of `rgb` (sRGB uint8).
+def measure_region(
+    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, exposure_gain: float = 1.0
+) -> RegionColor:
+    """Robust CIELAB statistics of the masked pixels of `rgb` (sRGB uint8), in linear light times
+    `exposure_gain` (unclipped: a brightened colour may exceed the display's white, which only the
+    hex code, not the measurement, has to respect).
 
     `pixel_count` is the number of region pixels the statistics stand for: unclipped and inside the
     trim band (counted on the sample and scaled up when the region was sampled).
@@ -159,7 +170,7 @@ def measure_region(rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim
     unclipped = sample[(sample < _CLIPPED).all(axis=1)]
     if len(unclipped) == 0:
         raise ValueError("the region has no unclipped pixels")
-    lab = srgb_uint8_to_lab(unclipped)
+    lab = linear_rgb_to_lab(uint8_to_linear(unclipped) * exposure_gain)
     low, high = np.percentile(lab[:, 0], (trim.low_pct, trim.high_pct))
     kept = lab[(lab[:, 0] >= low) & (lab[:, 0] <= high)]
     median = np.median(kept, axis=0)
@@ -179,8 +190,11 @@ def measure_region(rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim
     )
 
 
-def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorFeatures:
-    """Measure skin, eyes and hair of the (lighting-corrected) image the regions were found in.
+def extract_features(
+    rgb: npt.NDArray[np.uint8], regions: FaceRegions, exposure: ExposureReference | None = None
+) -> ColorFeatures:
+    """Measure skin, eyes and hair of the (lighting-corrected) image the regions were found in, at
+    the `exposure` reference's gain (`pipeline.exposure.sclera_exposure`; None: as photographed).
 
     A skin or eye region that is entirely blown out (every pixel clipped) cannot be measured: that
     is a lighting problem the person can fix, so it is reported as POOR_LIGHTING_CONDITION. Hair
@@ -188,13 +202,14 @@ def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorF
     """
     x, y, w, h = regions.window
     window = rgb[y : y + h, x : x + w]
+    gain = 1.0 if exposure is None else exposure.gain
 
     def measured(name: str, mask: npt.NDArray[np.bool_], trim: Trim) -> RegionColor:
         region = mask[y : y + h, x : x + w]
         if not region.any():
             raise ValueError(f"the {name} region is empty")
         try:
-            return measure_region(window, region, trim)
+            return measure_region(window, region, trim, gain)
         except ValueError:
             raise PipelineError(
                 ErrorCode.POOR_LIGHTING_CONDITION,
@@ -208,7 +223,7 @@ def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorF
     hair, hair_source = None, regions.hair_source
     if regions.hair is not None:
         try:
-            hair = measure_region(window, regions.hair[y : y + h, x : x + w], HAIR_TRIM)
+            hair = measure_region(window, regions.hair[y : y + h, x : x + w], HAIR_TRIM, gain)
         except ValueError:
             hair_source = HairSource.NONE
     return ColorFeatures(
@@ -217,4 +232,5 @@ def extract_features(rgb: npt.NDArray[np.uint8], regions: FaceRegions) -> ColorF
         eyes=eyes,
         hair=hair,
         hair_source=hair_source,
+        exposure=exposure,
     )

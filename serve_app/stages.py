@@ -15,6 +15,7 @@ from ray import serve
 from pipeline.classify import SeasonClassifier
 from pipeline.decode import decode_image
 from pipeline.diagnosis import Diagnoser, Diagnosis, LightingSummary
+from pipeline.exposure import sclera_exposure
 from pipeline.features import ColorFeatures, extract_features
 from pipeline.landmark import FaceMeshDetector
 from pipeline.normalize import LightingCorrector, LightingReport, NormalizedImage
@@ -47,7 +48,7 @@ class Landmark:
     def __call__(self, image: NormalizedImage) -> ColorFeatures:
         landmarks = self._detector.detect(image.rgb)
         regions = self._regions.extract(image.rgb, landmarks)
-        return extract_features(image.rgb, regions)
+        return extract_features(image.rgb, regions, sclera_exposure(image.rgb, landmarks))
 
 
 @serve.deployment

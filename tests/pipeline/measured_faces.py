@@ -11,6 +11,7 @@ from dataclasses import replace
 from functools import cache
 
 from pipeline.color import chroma_hue, individual_typology_angle, lab_to_hex
+from pipeline.exposure import sclera_exposure
 from pipeline.features import ColorFeatures, RegionColor, extract_features
 from tests.pipeline.face_models import face_mesh_detector, region_extractor
 from tests.support import faces
@@ -21,7 +22,7 @@ def astronaut_features() -> ColorFeatures:
     image = faces.astronaut()
     landmarks = face_mesh_detector().detect(image)
     regions = region_extractor().extract(image, landmarks)
-    return extract_features(image, regions)
+    return extract_features(image, regions, sclera_exposure(image, landmarks))
 
 
 def recolored(color: RegionColor, lightness: float, a: float, b: float) -> RegionColor:
