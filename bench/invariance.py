@@ -12,10 +12,11 @@ with two region statistics and scoring every combination with the same cross-val
 on the same folds as `bench.accuracy`:
 
 - *shipped*: the pipeline's `LightingCorrector` run on the cast photo (gray edge and gray pixels,
-  then its exposure correction), i.e. what a request gets today;
-- *oracle*: the shipped correction of the neutral photo followed by the exact inverse of the
-  applied cast (colour and exposure): the best any estimator could do, so what remains is the
-  statistics' own instability;
+  then its exposure correction), and the colours measured at the sclera reference of the corrected
+  photo (`pipeline.exposure`), i.e. what a request gets today;
+- *oracle*: the shipped correction of the neutral photo (sclera reference included) followed by
+  the exact inverse of the applied cast (colour and exposure): the best any estimator could do, so
+  what remains is the statistics' own instability;
 - *green-rank gray edge*: gray edge (p=6) on the pixels whose green level lies between the 5th and
   70th percentile of the frame. A diagonal cast keeps the order of green levels, so the pixel set
   does not move with the light the way the shipped clip/dark thresholds do;
@@ -74,6 +75,7 @@ from pipeline.color import (
 )
 from pipeline.decode import decode_image
 from pipeline.errors import PipelineError
+from pipeline.exposure import ExposureReference, sclera_exposure
 from pipeline.features import (
     _STATS_SAMPLE,
     EYE_TRIM,
@@ -219,28 +221,32 @@ class Regions:
         return self._ratios[name]
 
 
-def measure(regions: Regions, name: str, gains: FloatArray, statistic: str) -> RegionColor | None:
-    """One region's colour after correcting its raw pixels with `gains` (linear RGB)."""
+def measure(
+    regions: Regions, name: str, gains: FloatArray, statistic: str, exposure_gain: float
+) -> RegionColor | None:
+    """One region's colour after correcting its raw pixels with `gains` (linear RGB, through the
+    pipeline's uint8 table) and measuring it at `exposure_gain` (the sclera reference's)."""
     pixels = regions.pixels[name]
     if statistic == "pipeline":
         corrected = _correction_table(gains)[0][pixels, np.arange(3)]
+        everything = np.ones((len(pixels), 1), dtype=bool)
         try:
-            return measure_region(corrected[:, None, :], np.ones((len(pixels), 1), dtype=bool), TRIMS[name])
+            return measure_region(corrected[:, None, :], everything, TRIMS[name], exposure_gain)
         except ValueError:  # every pixel clipped: the pipeline refuses skin/eyes, drops hair
             return None
     color = regions.ratio(name)
     if color is None:
         return None
-    return _region_color(np.asarray(linear_rgb_to_lab(color * gains)), len(pixels))
+    return _region_color(np.asarray(linear_rgb_to_lab(color * gains * exposure_gain)), len(pixels))
 
 
-def feature_vector(regions: Regions, gains: FloatArray, statistic: str) -> FloatArray:
+def feature_vector(regions: Regions, gains: FloatArray, statistic: str, exposure_gain: float) -> FloatArray:
     """The classifier's input (`ColorFeatures.to_vector` order); NaN when skin or eyes are lost."""
-    skin = measure(regions, "skin", gains, statistic)
-    eyes = measure(regions, "eyes", gains, statistic)
+    skin = measure(regions, "skin", gains, statistic, exposure_gain)
+    eyes = measure(regions, "eyes", gains, statistic, exposure_gain)
     if skin is None or eyes is None:
         return np.full(len(FEATURE_NAMES), np.nan)
-    hair = measure(regions, "hair", gains, statistic) if "hair" in regions.pixels else None
+    hair = measure(regions, "hair", gains, statistic, exposure_gain) if "hair" in regions.pixels else None
     features = ColorFeatures(
         skin=skin,
         skin_ita=individual_typology_angle(skin.L, skin.b),
@@ -249,6 +255,10 @@ def feature_vector(regions: Regions, gains: FloatArray, statistic: str) -> Float
         hair_source=HairSource.SEGMENTATION if hair is not None else HairSource.NONE,
     )
     return features.to_vector().astype(np.float64)
+
+
+def _exposure_gain(reference: ExposureReference | None) -> float:
+    return 1.0 if reference is None else reference.gain
 
 
 def cast_gains(light: Lighting) -> FloatArray:
@@ -314,7 +324,8 @@ def collect(root: Path, progress: bool = True) -> Collected:
                 lit = light.apply(rgb)
                 named = {"skin": masks.skin, "eyes": masks.eyes, "hair": masks.hair}
                 regions = Regions({name: lit[mask] for name, mask in named.items() if mask is not None})
-                report = corrector.correct(lit).report
+                normalized = corrector.correct(lit)
+                report = normalized.report
                 gate_refused[light.name] += report.score < GATE_MIN_SCORE
                 small = _downscale(lit, config.stats_max_side)
                 green_rank = green_rank_gray_edge(small)
@@ -328,8 +339,17 @@ def collect(root: Path, progress: bool = True) -> Collected:
                     "green-rank gray edge": green_rank_gains,
                     "green-rank gray edge + scene exposure": green_rank_gains * (SCENE_TARGET_Y / reference),
                 }
+                # The shipped features are measured at the sclera reference of the corrected photo;
+                # the oracle's corrected photo is the neutral one, so it takes the neutral reference.
+                # The green-rank rows are alternatives without it.
+                exposure = {
+                    "shipped": _exposure_gain(sclera_exposure(normalized.rgb, analysis.landmarks)),
+                    "oracle": _exposure_gain(analysis.features.exposure),
+                }
                 for (correction, statistic), by_light in features.items():
-                    by_light[light.name][index] = feature_vector(regions, gains[correction], statistic)
+                    by_light[light.name][index] = feature_vector(
+                        regions, gains[correction], statistic, exposure.get(correction, 1.0)
+                    )
                 estimates = {"shipped": np.asarray(report.illuminant), "green-rank gray edge": green_rank}
                 if light is NEUTRAL:
                     neutral_estimates = estimates
