@@ -9,15 +9,28 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from pipeline.color import delta_e_2000, hex_to_lab, srgb_uint8_to_lab
+from pipeline.color import (
+    chroma_hue,
+    delta_e_2000,
+    hex_to_lab,
+    lab_to_hex,
+    linear_rgb_to_lab,
+    srgb_uint8_to_lab,
+    uint8_to_linear,
+)
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import (
+    EYE_TRIM,
     FEATURE_NAMES,
+    HAIR_TRIM,
     SKIN_TRIM,
     ColorFeatures,
     HairSource,
+    RegionColor,
+    Trim,
     extract_features,
     measure_region,
+    percentiles,
 )
 from pipeline.landmark import FaceMeshDetector
 from pipeline.regions import FaceRegions, RegionExtractor
@@ -130,3 +143,53 @@ def test_blown_out_hair_counts_as_missing(astronaut_regions: FaceRegions) -> Non
     image[astronaut_regions.hair] = 255
     features = extract_features(image, astronaut_regions)
     assert features.hair is None and features.hair_source is HairSource.NONE
+
+
+def plain_numpy_region(
+    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gain: float
+) -> RegionColor:
+    """`measure_region` written the straightforward way, with np.percentile and np.median."""
+    pixels = rgb[mask]
+    sample = pixels[:: max(1, len(pixels) // 2000)]
+    unclipped = sample[(sample < 250).all(axis=1)]
+    lab = linear_rgb_to_lab(uint8_to_linear(unclipped) * gain)
+    low, high = np.percentile(lab[:, 0], (trim.low_pct, trim.high_pct))
+    kept = lab[(lab[:, 0] >= low) & (lab[:, 0] <= high)]
+    median = np.median(kept, axis=0)
+    chroma, hue = chroma_hue(median)
+    spread = float(np.median(delta_e_2000(kept[:: max(1, len(kept) // 400)], median)))
+    return RegionColor(
+        L=float(median[0]),
+        a=float(median[1]),
+        b=float(median[2]),
+        chroma=float(chroma),
+        hue_deg=float(hue),
+        spread=spread,
+        pixel_count=round(len(pixels) * len(kept) / len(sample)),
+        hex=lab_to_hex(median),
+    )
+
+
+@pytest.mark.parametrize("gain", [1.0, 0.7, 2.5])
+def test_the_fast_statistics_are_the_plain_numpy_ones_exactly(
+    astronaut_regions: FaceRegions, gain: float
+) -> None:
+    """Partial sorts, sampled gathering and one CIEDE2000 call for all regions change no bit."""
+    image = faces.warm_cast()
+    assert astronaut_regions.hair is not None
+    rng = np.random.default_rng(1)
+    sparse = astronaut_regions.hair & (rng.random(astronaut_regions.hair.shape) < 0.3)
+    for mask, trim in (
+        (astronaut_regions.skin, SKIN_TRIM),
+        (astronaut_regions.eyes, EYE_TRIM),
+        (astronaut_regions.hair, HAIR_TRIM),
+        (sparse, Trim(12.5, 87.5)),
+    ):
+        assert measure_region(image, mask, trim, gain) == plain_numpy_region(image, mask, trim, gain)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 401, 2000])
+def test_percentiles_are_numpys_bit_for_bit(size: int) -> None:
+    values = np.random.default_rng(size).normal(50.0, 20.0, size)
+    percents = (0.0, 5.0, 10.0, 33.3, 50.0, 75.0, 90.0, 95.0, 100.0)
+    assert percentiles(values, percents) == [float(v) for v in np.percentile(values, percents)]
