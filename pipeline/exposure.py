@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.color import uint8_to_linear
+from pipeline.features import percentiles
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks
 from pipeline.regions import LEFT_EYE_CYCLE, RIGHT_EYE_CYCLE
 
@@ -84,7 +85,7 @@ def sclera_exposure(
         return ExposureReference(gain=1.0, sclera_luminance=None, sclera_pixels=len(pixels))
     luminance = _LEVEL_LUMINANCE[pixels[:, 0], 0] + _LEVEL_LUMINANCE[pixels[:, 1], 1]
     luminance += _LEVEL_LUMINANCE[pixels[:, 2], 2]
-    level = float(np.percentile(luminance, cfg.percentile))
+    (level,) = percentiles(luminance, (cfg.percentile,))
     gain = float(np.clip(cfg.sclera_level / max(level, 1e-6), cfg.min_gain, cfg.max_gain))
     return ExposureReference(gain=gain, sclera_luminance=level, sclera_pixels=len(pixels))
 
