@@ -59,21 +59,24 @@ def linear_rgb_to_lab(linear: npt.ArrayLike) -> FloatArray:
     rgb = np.clip(np.asarray(linear, dtype=np.float64), 0.0, None)
     xyz = rgb @ _RGB_TO_XYZ.T / D65_WHITE
     f = np.where(xyz > _EPSILON, np.cbrt(xyz), (_KAPPA * xyz + 16) / 116)
-    lightness = 116 * f[..., 1] - 16
-    a = 500 * (f[..., 0] - f[..., 1])
-    b = 200 * (f[..., 1] - f[..., 2])
-    return np.stack([lightness, a, b], axis=-1)
+    lab = np.empty_like(f)  # filled in place: np.stack costs more than the arithmetic for a few pixels
+    np.subtract(116 * f[..., 1], 16, out=lab[..., 0])
+    np.multiply(500, f[..., 0] - f[..., 1], out=lab[..., 1])
+    np.multiply(200, f[..., 1] - f[..., 2], out=lab[..., 2])
+    return lab
 
 
 def lab_to_linear_rgb(lab: npt.ArrayLike) -> FloatArray:
     """CIELAB (D65) to linear sRGB; out-of-gamut values are left unclipped."""
     lab_arr = np.asarray(lab, dtype=np.float64)
-    fy = (lab_arr[..., 0] + 16) / 116
-    fx = fy + lab_arr[..., 1] / 500
-    fz = fy - lab_arr[..., 2] / 200
-    f = np.stack([fx, fy, fz], axis=-1)
+    # Written into one array: np.stack costs more than the arithmetic for one colour (a hex code).
+    f = np.empty((*lab_arr.shape[:-1], 3))
+    fy = np.divide(lab_arr[..., 0] + 16, 116, out=f[..., 1])
+    np.add(fy, lab_arr[..., 1] / 500, out=f[..., 0])
+    np.subtract(fy, lab_arr[..., 2] / 200, out=f[..., 2])
+    cubes = f**3
     # For Y this is the same as the textbook "L* > 8" test, since f_y**3 > epsilon <=> L* > 8.
-    xyz = np.where(f**3 > _EPSILON, f**3, (116 * f - 16) / _KAPPA)
+    xyz = np.where(cubes > _EPSILON, cubes, (116 * f - 16) / _KAPPA)
     rgb: FloatArray = (xyz * D65_WHITE) @ _XYZ_TO_RGB.T
     return rgb
 
