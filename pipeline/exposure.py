@@ -107,8 +107,11 @@ def _sclera_pixels(
         offset = np.array([x0, y0], dtype=np.float64)
         cv2.fillPoly(mask, [np.round(outline - offset).astype(np.int32)], (1,))
         ring = points[list(iris), :2] - offset
-        center = ring.mean(axis=0)
-        radius = float(np.linalg.norm(ring - center, axis=1).mean()) * iris_margin
+        # np.mean and np.linalg.norm written out (the same operations): for four points their
+        # wrappers cost several times the arithmetic.
+        center = ring.sum(axis=0) / len(ring)
+        spokes = ring - center
+        radius = float(np.sqrt((spokes * spokes).sum(axis=1)).sum()) / len(ring) * iris_margin
         cv2.circle(mask, (round(center[0]), round(center[1])), int(np.ceil(radius)), (0,), -1)
         parts.append(rgb[y0:y1, x0:x1][mask.astype(bool)])
     return np.concatenate(parts) if parts else np.zeros((0, 3), np.uint8)
