@@ -1,6 +1,6 @@
 # Two entry points that work on a fresh machine (see README): `make run` and `make test`.
 # Everything installs into ./.venv with Python 3.11; nothing is installed system-wide except
-# shellcheck (Debian package) for the cluster-script tests, and only when running as root.
+# shellcheck and ruby (Debian packages) for the cluster-script and Vagrantfile tests, and only as root.
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite needs and pip cannot provide: shellcheck, for the
-# cluster provisioning scripts in vm/. Only as root (CI, a fresh machine); otherwise it says what
-# to install and the shellcheck tests fail with that message.
+# cluster provisioning scripts in vm/, and ruby, to run the Vagrantfile against a stand-in of
+# Vagrant's API. Only as root (CI, a fresh machine); otherwise it says what to install, and those
+# tests skip (or fail under CI=true).
 set -euo pipefail
-if command -v shellcheck >/dev/null 2>&1; then
+missing=()
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v ruby >/dev/null 2>&1 || missing+=(ruby)
+if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  echo "shellcheck is missing: install it (e.g. 'sudo apt-get install shellcheck') for the vm/ tests." >&2
+  echo "missing for the vm/ tests: ${missing[*]} (e.g. 'sudo apt-get install ${missing[*]}')." >&2
 fi
