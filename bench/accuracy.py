@@ -416,11 +416,13 @@ MARKDOWN_NOTES = (
     "clip test, but raised refusals under 4000 K to 13% in our measurement; not adopted.",
     "- Exposure: since feature version 2 the colours are measured at an exposure referenced to the "
     "whites of the eyes (`pipeline/exposure.py`: Face Mesh eye opening minus the iris disc, 75th "
-    "percentile of luminance brought to the set's median). Against the photo's own exposure "
-    "(feature version 1, same command, 2026-11-25) the season stays the same for 92.0% instead of "
-    "77.6% of photos under -1 EV, 63.4% instead of 50.5% under +1 EV, 85.1% instead of 81.5% under "
-    "4000 K and 90.5% instead of 77.5% under 4000 K -1 EV, at a cost of season accuracy 40.3% -> "
-    "36.4% and warm/cool 63.6% -> 62.1% on neutral photos (within about one standard error of a "
+    "percentile of luminance brought to the set's median; a brightening stops where the skin "
+    "median reaches L* 90, since a small or shaded sclera otherwise lifted about one bright studio "
+    "face in ten above L* 95). Against the photo's own exposure "
+    "(feature version 1, same command, 2026-11-25) the season stays the same for 92.5% instead of "
+    "77.6% of photos under -1 EV, 64.5% instead of 50.5% under +1 EV, 85.6% instead of 81.5% under "
+    "4000 K and 90.0% instead of 77.5% under 4000 K -1 EV, at a cost of season accuracy 40.3% -> "
+    "37.9% and warm/cool 63.6% -> 62.1% on neutral photos (within about one standard error of a "
     "206-photo cross-validation). Adopted because issue 9 makes invariance the constraint. A scene "
     "reference (green-rank band of the frame) kept 94% under -1 EV but cost about 6 points and "
     "gave L* above 100 for dark-background portraits.",

@@ -44,7 +44,7 @@ INPUT_NAME = "features"
 LABEL_COLUMN = "season_type"
 
 SEED = 20261125
-TRAIN_SAMPLES = 120_000
+TRAIN_SAMPLES = 240_000
 CALIBRATION_SAMPLES = 20_000
 # Temperatures tried when fitting the confidence (log-spaced; the fit picks the best of the grid,
 # which keeps the build deterministic and needs no optimiser).

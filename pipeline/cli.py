@@ -162,10 +162,13 @@ def render_text(name: str, analysis: Analysis) -> str:
 def _exposure_line(exposure: ExposureReference | None) -> str:
     if exposure is None or not exposure.used:
         return "Exposure  colours as photographed (the whites of the eyes could not serve as a reference)"
-    return (
+    line = (
         f"Exposure  colours measured at x{exposure.gain:.2f}: the whites of the eyes "
         f"(Y {exposure.sclera_luminance:.2f}, {exposure.sclera_pixels} px) set to the standard level"
     )
+    if exposure.limited_by_skin:
+        line += ", limited so the skin stays within the lightest skin seen in photos"
+    return line
 
 
 def _lighting_lines(report: dict[str, Any], advice: list[str]) -> list[str]:

@@ -61,11 +61,16 @@ class ExposureConfig:
 
 @dataclass(frozen=True)
 class ExposureReference:
-    """The gain the features apply (1.0 when no trustworthy sclera was found) and what it rests on."""
+    """The gain the features apply (1.0 when no trustworthy sclera was found) and what it rests on.
+
+    `limited_by_skin`: the sclera asked for more brightening than the skin can plausibly take, so
+    the features lowered the gain (`pipeline.features.MAX_REFERENCED_SKIN_LIGHTNESS`).
+    """
 
     gain: float
     sclera_luminance: float | None
     sclera_pixels: int
+    limited_by_skin: bool = False
 
     @property
     def used(self) -> bool:

@@ -8,7 +8,7 @@ Change the order or meaning of a feature only together with a new version number
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +147,9 @@ class Trim:
 SKIN_TRIM = Trim(10.0, 95.0)
 EYE_TRIM = Trim(10.0, 90.0)
 HAIR_TRIM = Trim(5.0, 95.0)
+# The lightest skin a sclera-referenced brightening may produce: about the 95th percentile of skin
+# L* over the labelled portraits at their own (professional) exposure, 88.6, rounded up.
+MAX_REFERENCED_SKIN_LIGHTNESS = 90.0
 # Any channel at 250 or above is clipped (specular or blown out); its colour is not the surface's.
 _CLIPPED = 250
 # Medians of a few thousand pixels are as stable as those of all of them (the standard error of a
@@ -196,7 +199,10 @@ def _trimmed_sample(
         raise ValueError("the region has no unclipped pixels")
     lab = np.ascontiguousarray(linear_rgb_to_lab(uint8_to_linear(unclipped) * exposure_gain).T)
     low, high = percentiles(lab[0], (trim.low_pct, trim.high_pct))
-    kept = lab[:, (lab[0] >= low) & (lab[0] <= high)]
+    in_band = (lab[0] >= low) & (lab[0] <= high)
+    # A handful of pixels can fall entirely outside an interpolated band (two pixels: the 10th and
+    # 90th percentiles lie strictly between them); with no extremes to trim, keep them all.
+    kept = lab[:, in_band] if in_band.any() else lab
     median = np.array([_median(channel) for channel in kept])
     pixel_count = round(len(positions) * kept.shape[1] / len(sample))
     return _Sample(kept=kept, median=median, pixel_count=pixel_count)
@@ -264,6 +270,23 @@ def _median(values: FloatArray) -> float:
     return float((below + above) / 2.0)
 
 
+def _within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> ExposureReference:
+    """Lower a brightening gain that would lift the skin median above MAX_REFERENCED_SKIN_LIGHTNESS.
+
+    The sclera reference misreads when the whites of the eyes are small or shaded: on about one in
+    ten of the labelled studio portraits it lifted already bright skin above L* 95, brighter than
+    any skin photographed at a normal exposure. The gain is then lowered so the skin lands on the
+    ceiling, never below the photo's own exposure (gain 1): the reference may darken a photo freely,
+    but brighten it only as far as the skin stays plausible.
+    """
+    if exposure.gain <= 1.0 or skin_lightness <= MAX_REFERENCED_SKIN_LIGHTNESS:
+        return exposure
+    luminance = ((skin_lightness + 16.0) / 116.0) ** 3
+    ceiling = ((MAX_REFERENCED_SKIN_LIGHTNESS + 16.0) / 116.0) ** 3
+    gain = max(1.0, exposure.gain * ceiling / luminance)
+    return replace(exposure, gain=gain, limited_by_skin=True)
+
+
 def extract_features(
     rgb: npt.NDArray[np.uint8], regions: FaceRegions, exposure: ExposureReference | None = None
 ) -> ColorFeatures:
@@ -292,7 +315,13 @@ def extract_features(
                 details={"problems": ["too_bright"], "region": name},
             ) from None
 
-    samples = [sampled("skin", regions.skin, SKIN_TRIM), sampled("eyes", regions.eyes, EYE_TRIM)]
+    skin_sample = sampled("skin", regions.skin, SKIN_TRIM)
+    if exposure is not None:
+        exposure = _within_skin_ceiling(exposure, float(skin_sample.median[0]))
+        if exposure.gain != gain:
+            gain = exposure.gain
+            skin_sample = sampled("skin", regions.skin, SKIN_TRIM)
+    samples = [skin_sample, sampled("eyes", regions.eyes, EYE_TRIM)]
     hair_source = regions.hair_source
     if regions.hair is not None:
         try:

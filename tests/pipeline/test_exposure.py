@@ -7,9 +7,10 @@ import pytest
 
 from pipeline.analysis import Analyzer
 from pipeline.color import delta_e_2000
-from pipeline.exposure import ExposureConfig, _sclera_pixels, sclera_exposure
+from pipeline.exposure import ExposureConfig, ExposureReference, _sclera_pixels, sclera_exposure
+from pipeline.features import MAX_REFERENCED_SKIN_LIGHTNESS, extract_features
 from pipeline.landmark import FaceLandmarks
-from tests.pipeline.face_models import face_mesh_detector
+from tests.pipeline.face_models import face_mesh_detector, region_extractor
 from tests.support import faces
 
 
@@ -76,3 +77,20 @@ def test_the_analysis_measures_the_same_colours_one_stop_darker():
     assert abs(darker.eyes.L - neutral.eyes.L) < 2.0
     assert darker.hair is not None and neutral.hair is not None
     assert abs(darker.hair.L - neutral.hair.L) < 2.0
+
+
+def test_a_brightening_gain_stops_where_the_skin_would_become_implausibly_light(landmarks):
+    """A sclera read too dark (small or shaded) must not lift the skin above the lightest skin seen
+    at a normal exposure; darkening is never limited."""
+    image = faces.astronaut()
+    regions = region_extractor().extract(image, landmarks)
+    misread = ExposureReference(gain=3.0, sclera_luminance=0.12, sclera_pixels=80)
+    brightened = extract_features(image, regions, misread)
+    assert brightened.exposure is not None and brightened.exposure.limited_by_skin
+    assert 1.0 < brightened.exposure.gain < 3.0
+    assert abs(brightened.skin.L - MAX_REFERENCED_SKIN_LIGHTNESS) < 0.5
+    darkened = extract_features(
+        image, regions, ExposureReference(gain=0.5, sclera_luminance=0.7, sclera_pixels=80)
+    )
+    assert darkened.exposure is not None and not darkened.exposure.limited_by_skin
+    assert darkened.exposure.gain == 0.5

@@ -193,3 +193,13 @@ def test_percentiles_are_numpys_bit_for_bit(size: int) -> None:
     values = np.random.default_rng(size).normal(50.0, 20.0, size)
     percents = (0.0, 5.0, 10.0, 33.3, 50.0, 75.0, 90.0, 95.0, 100.0)
     assert percentiles(values, percents) == [float(v) for v in np.percentile(values, percents)]
+
+
+def test_a_region_of_two_pixels_is_measured_not_nan() -> None:
+    """Both pixels lie outside the interpolated 10-90% band; they are kept instead of none."""
+    patch = np.array([[[120, 90, 70], [140, 100, 80]]], dtype=np.uint8)
+    color = measure_region(patch, np.ones((1, 2), bool), trim=EYE_TRIM)
+    assert all(math.isfinite(v) for v in (color.L, color.a, color.b, color.spread))
+    assert color.pixel_count == 2
+    both = srgb_uint8_to_lab(patch[0])
+    assert both[0, 0] < color.L < both[1, 0]
