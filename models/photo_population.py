@@ -1,10 +1,11 @@
 """Measure what the pipeline sees on real portraits: ``python -m models.photo_population``.
 
-Prints, for the labelled photo set under neutral light (labels unused), the per-region CIELAB mean
-and standard deviation (the photo-measured group of ``models/synthetic.py``) and each feature's
+Prints, for the labelled photo set under neutral light (labels unused), the median sclera level
+(``ExposureConfig.sclera_level`` in ``pipeline/exposure.py``), the per-region CIELAB mean and
+standard deviation (the photo-measured group of ``models/synthetic.py``) and each feature's
 median and robust spread (the ``ref`` and ``scale`` of ``models/rules.yaml``). Run it after any
-change to the lighting correction, the regions or the feature version, update those two files,
-and rebuild the model (``python -m models.build``).
+change to the lighting correction, the regions or the feature version, update those files
+(the sclera level first, then run again), and rebuild the model (``python -m models.build``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.labelled import DEFAULT_DATASET, NEUTRAL, LabelledSetMeasurer, load_photos
+from models.labelled import DEFAULT_DATASET, NEUTRAL, LabelledSetMeasurer, Photo, load_photos
+from pipeline.analysis import Analyzer
+from pipeline.decode import decode_image
+from pipeline.errors import PipelineError
+from pipeline.exposure import ExposureConfig
 from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
 
 # (p90 - p10) / 2.563 is one standard deviation for a normal distribution, robust to outliers.
@@ -27,13 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATASET)
     args = parser.parse_args(argv)
+    photos = load_photos(args.data)
     measurer = LabelledSetMeasurer()
     try:
-        measured = measurer.measure_set(load_photos(args.data), [NEUTRAL])[NEUTRAL.name]
+        measured = measurer.measure_set(photos, [NEUTRAL])[NEUTRAL.name]
+        levels = _sclera_levels(measurer.analyzer, photos)
     finally:
         measurer.close()
     x = np.array([m.features for m in measured if m.status == "ok" and m.features is not None])
     print(f"feature version {FEATURE_VERSION}: {len(x)} usable photos of {len(measured)}")
+    percentile = ExposureConfig().percentile
+    print(
+        f"\nexposure.py sclera_level (median of the {percentile:.0f}th-percentile sclera luminance, "
+        f"{len(levels)} photos): {np.median(levels):.3f}"
+    )
     print("\nsynthetic.py photo group (mean L*a*b*, sd L*a*b*):")
     for region, prefix in (("skin", "skin"), ("eyes", "eye"), ("hair", "hair")):
         lab = x[:, [FEATURE_NAMES.index(f"{prefix}_{c}") for c in "Lab"]]
@@ -46,6 +58,19 @@ def main(argv: list[str] | None = None) -> int:
         p10, p50, p90 = np.percentile(x[:, i], (10, 50, 90))
         print(f"  {name:<22} ref {p50:7.1f}  scale {(p90 - p10) / _ROBUST_SD_DIVISOR:6.1f}")
     return 0
+
+
+def _sclera_levels(analyzer: Analyzer, photos: list[Photo]) -> list[float]:
+    """The sclera luminance each photo's reference read, before any gain (photos without one left out)."""
+    levels = []
+    for photo in photos:
+        try:
+            exposure = analyzer.analyze_rgb(decode_image(photo.path.read_bytes())).features.exposure
+        except PipelineError:
+            continue
+        if exposure is not None and exposure.sclera_luminance is not None:
+            levels.append(exposure.sclera_luminance)
+    return levels
 
 
 if __name__ == "__main__":
