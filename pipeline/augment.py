@@ -12,16 +12,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.color import linear_to_uint8, uint8_to_linear
+from pipeline.color import LUMINANCE_WEIGHTS, linear_to_uint8, uint8_to_linear
 
 FloatArray = npt.NDArray[np.float64]
 Uint8Image = npt.NDArray[np.uint8]
 
 # Linear sRGB of the D65 white, the white point sRGB is defined for (IEC 61966-2-1), unit sum.
 D65_LINEAR_RGB: FloatArray = np.full(3, 1.0 / 3.0)
-
-# Rec. 709 / sRGB luminance weights: gains are normalised so the illuminant keeps its brightness.
-LUMINANCE_WEIGHTS: FloatArray = np.array([0.2126729, 0.7151522, 0.0721750])
 
 _XYZ_TO_LINEAR_SRGB = np.array(
     [

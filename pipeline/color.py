@@ -23,6 +23,8 @@ _RGB_TO_XYZ = np.array(
     ]
 )
 _XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
+# Luminance Y of linear sRGB (the XYZ matrix's middle row): how bright a colour looks.
+LUMINANCE_WEIGHTS: FloatArray = _RGB_TO_XYZ[1].copy()
 D65_WHITE = _RGB_TO_XYZ @ np.ones(3)  # XYZ of linear RGB (1, 1, 1)
 
 _EPSILON = 216 / 24389
@@ -52,6 +54,18 @@ def linear_to_uint8(linear: npt.ArrayLike) -> npt.NDArray[np.uint8]:
 
 
 _UINT8_TO_LINEAR: FloatArray = srgb_to_linear(np.arange(256) / 255.0)
+
+
+def lightness_of_luminance(luminance: float) -> float:
+    """CIE L* of a luminance Y relative to white (clipped at 0)."""
+    y = max(luminance, 0.0)
+    return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > 216 / 24389 else y * 24389 / 27
+
+
+def luminance_of_lightness(lightness: float) -> float:
+    """Inverse of CIE L*: luminance Y relative to white."""
+    f = (lightness + 16.0) / 116.0
+    return f**3 if f**3 > 216 / 24389 else lightness * 27 / 24389
 
 
 def linear_rgb_to_lab(linear: npt.ArrayLike) -> FloatArray:

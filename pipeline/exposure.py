@@ -23,13 +23,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.color import uint8_to_linear
+from pipeline.color import LUMINANCE_WEIGHTS, uint8_to_linear
 from pipeline.features import percentiles
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks
 from pipeline.regions import LEFT_EYE_CYCLE, RIGHT_EYE_CYCLE
 
-_LUMINANCE: Final = np.array([0.2126729, 0.7151522, 0.0721750])
-_LEVEL_LUMINANCE: Final = uint8_to_linear(np.arange(256, dtype=np.uint8))[:, None] * _LUMINANCE[None, :]
+_LEVELS: Final = uint8_to_linear(np.arange(256, dtype=np.uint8))
+_LEVEL_LUMINANCE: Final = _LEVELS[:, None] * LUMINANCE_WEIGHTS[None, :]
 # Any channel at or above this sRGB level is clipped: its brightness is a floor, not a measurement.
 _CLIPPED: Final = 250
 

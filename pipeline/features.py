@@ -22,6 +22,7 @@ from pipeline.color import (
     individual_typology_angle,
     lab_to_hex,
     linear_rgb_to_lab,
+    luminance_of_lightness,
     uint8_to_linear,
 )
 from pipeline.errors import ErrorCode, PipelineError
@@ -281,9 +282,8 @@ def _within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> 
     """
     if exposure.gain <= 1.0 or skin_lightness <= MAX_REFERENCED_SKIN_LIGHTNESS:
         return exposure
-    luminance = ((skin_lightness + 16.0) / 116.0) ** 3
-    ceiling = ((MAX_REFERENCED_SKIN_LIGHTNESS + 16.0) / 116.0) ** 3
-    gain = max(1.0, exposure.gain * ceiling / luminance)
+    ceiling = luminance_of_lightness(MAX_REFERENCED_SKIN_LIGHTNESS)
+    gain = max(1.0, exposure.gain * ceiling / luminance_of_lightness(skin_lightness))
     return replace(exposure, gain=gain, limited_by_skin=True)
 
 

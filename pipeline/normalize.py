@@ -49,7 +49,14 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline import graph_call
-from pipeline.color import angular_error_deg, linear_to_uint8, uint8_to_linear
+from pipeline.color import (
+    LUMINANCE_WEIGHTS,
+    angular_error_deg,
+    lightness_of_luminance,
+    linear_to_uint8,
+    luminance_of_lightness,
+    uint8_to_linear,
+)
 from pipeline.errors import ErrorCode, PipelineError
 
 Uint8Image = npt.NDArray[np.uint8]
@@ -67,8 +74,7 @@ WHITE_BALANCE_METHODS: Final = (
 )
 PROBLEMS: Final = ("too_dark", "too_bright", "color_cast", "backlit", "low_contrast")
 
-_LUMINANCE = np.array([0.2126729, 0.7151522, 0.0721750])
-_LUMINANCE_F32 = _LUMINANCE.astype(np.float32)
+_LUMINANCE_F32 = LUMINANCE_WEIGHTS.astype(np.float32)
 _LEVELS_LINEAR = uint8_to_linear(np.arange(256, dtype=np.uint8))
 # Statistics run in float32: ample for averages of a few thousand pixels, and twice as fast.
 _LEVELS_LINEAR_F32 = _LEVELS_LINEAR.astype(np.float32)
@@ -287,7 +293,7 @@ def estimate_illuminant(
 def white_balance_gains(illuminant: npt.ArrayLike) -> FloatArray:
     """Von Kries gains mapping `illuminant` to the D65 white (equal linear RGB), keeping its luminance."""
     light = np.maximum(np.asarray(illuminant, dtype=np.float64), 1e-6)
-    return np.asarray(float(_LUMINANCE @ light) / light, dtype=np.float64)
+    return np.asarray(float(LUMINANCE_WEIGHTS @ light) / light, dtype=np.float64)
 
 
 def _minkowski_mean(values: Float32Array, weights: Float32Array, p: float) -> FloatArray:
@@ -370,11 +376,11 @@ def _exposure_correction_ev(face_lightness: float, scene_key: float, config: Lig
     (the astronaut at -1 EV comes back at L* ~61, not 75): that needs a neutral reference such as
     the sclera, which only the landmark stage can find.
     """
-    face_y = _luminance_of_lightness(face_lightness)
+    face_y = luminance_of_lightness(face_lightness)
     if face_lightness < config.face_lightness_min:
-        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_min) / face_y)
+        face_needed = math.log2(luminance_of_lightness(config.face_lightness_min) / face_y)
     elif face_lightness > config.face_lightness_max:
-        face_needed = math.log2(_luminance_of_lightness(config.face_lightness_max) / face_y)
+        face_needed = math.log2(luminance_of_lightness(config.face_lightness_max) / face_y)
     else:
         return 0.0
     scene_needed = math.log2(_TYPICAL_SCENE_KEY / max(scene_key, 1e-6))
@@ -383,12 +389,6 @@ def _exposure_correction_ev(face_lightness: float, scene_key: float, config: Lig
     else:
         ev = max(face_needed, min(scene_needed, 0.0))
     return float(np.clip(ev, -config.max_exposure_cut_ev, config.max_exposure_gain_ev))
-
-
-def _luminance_of_lightness(lightness: float) -> float:
-    """Inverse of CIE L* for luminance Y (relative to white)."""
-    f = (lightness + 16.0) / 116.0
-    return f**3 if f**3 > 216 / 24389 else lightness * 27 / 24389
 
 
 def _correction_table(gains: FloatArray) -> Uint8Image:
@@ -413,7 +413,7 @@ def _measure(
     step = max(1, math.isqrt(w * h // _FACE_SAMPLE_PIXELS))
     face = np.ascontiguousarray(rgb[y : y + h : step, x : x + w : step]).reshape(-1, 3)
     # L* is monotonic in luminance, so order statistics are taken on luminance and converted once.
-    exposure = _lightness(float(np.median(_balanced_luminance(face, gains))))
+    exposure = lightness_of_luminance(float(np.median(_balanced_luminance(face, gains))))
     # Washed out = at least two channels blown: lightness and hue are both lost. One clipped
     # channel alone is common under coloured light and still leaves a usable colour.
     blown = face >= _CLIP_LEVEL
@@ -424,11 +424,13 @@ def _measure(
     luminance = _balanced_luminance(small, gains)
     sx, sy, sw, sh = region_small
     low, high = _percentiles(luminance, (1.0, 99.0))
-    contrast = _lightness(float(high)) - _lightness(float(low))
+    contrast = lightness_of_luminance(float(high)) - lightness_of_luminance(float(low))
     surround = np.zeros(luminance.shape, dtype=bool)
     surround[max(0, sy - sh) : sy + sh, max(0, sx - sw) : sx + 2 * sw] = True
     surround[sy : sy + sh, sx : sx + sw] = False
-    backlight = _lightness(float(np.median(luminance[surround]))) - exposure if surround.any() else 0.0
+    backlight = 0.0
+    if surround.any():
+        backlight = lightness_of_luminance(float(np.median(luminance[surround]))) - exposure
     cast = angular_error_deg(illuminant, np.ones(3))
     scene_key = float(np.exp(np.mean(np.log(luminance + 1e-4))))  # log-average, as a camera meter
     exposure_ev = _exposure_correction_ev(exposure, scene_key, config)
@@ -506,7 +508,7 @@ def _balanced_luminance(rgb: Uint8Image, gains: FloatArray) -> Float32Array:
 
     cv2.LUT with a float table does the three lookups in one pass, faster than numpy indexing.
     """
-    tables = (_LEVELS_LINEAR[:, None] * (_LUMINANCE * gains)[None, :]).astype(np.float32)
+    tables = (_LEVELS_LINEAR[:, None] * (LUMINANCE_WEIGHTS * gains)[None, :]).astype(np.float32)
     weighted = np.asarray(cv2.LUT(rgb.reshape(-1, 1, 3), tables.reshape(1, 256, 3)), dtype=np.float32)
     weighted = weighted.reshape(-1, 3)
     y: Float32Array = weighted[:, 0] + weighted[:, 1] + weighted[:, 2]
@@ -540,12 +542,6 @@ def _percentiles(values: Float32Array, percents: tuple[float, ...]) -> list[floa
         else:
             results.append(float(below) + difference * weight)
     return results
-
-
-def _lightness(luminance: float) -> float:
-    """CIE L* of a luminance Y relative to white (clipped at 0)."""
-    y = max(luminance, 0.0)
-    return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > 216 / 24389 else y * 24389 / 27
 
 
 def _poor_lighting(report: LightingReport, client_score: float | None, min_score: float) -> PipelineError:
