@@ -66,6 +66,7 @@ from models.labelled import (
 from pipeline.analysis import Analyzer
 from pipeline.augment import illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import (
+    LUMINANCE_WEIGHTS,
     angular_error_deg,
     chroma_hue,
     individual_typology_angle,
@@ -117,7 +118,6 @@ SCENE_TARGET_Y = 0.084
 _CLIPPED = 250
 _RATIO_DARK = 8
 _RATIO_MIN_PIXELS = 10
-_LUMINANCE = np.array([0.2126729, 0.7151522, 0.0721750])
 _LEVELS_LINEAR = uint8_to_linear(np.arange(256, dtype=np.uint8))
 
 STATISTICS = ("pipeline", "ratio")
@@ -152,7 +152,7 @@ def green_rank_gray_edge(small: Uint8Image, p: float = GRAY_EDGE_P) -> FloatArra
 def scene_luminance(small: Uint8Image, gains: FloatArray) -> float:
     """Mean balanced luminance of the green-rank band: scales exactly with the light's brightness."""
     band = green_rank_mask(small, *SCENE_BAND_PCT, min_level=0)
-    luminance = uint8_to_linear(small[band]) @ (_LUMINANCE * gains)
+    luminance = uint8_to_linear(small[band]) @ (LUMINANCE_WEIGHTS * gains)
     return float(luminance.mean()) if luminance.size else float("nan")
 
 
