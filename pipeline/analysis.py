@@ -125,7 +125,7 @@ class Analyzer:
     ) -> Analysis:
         normalized = _timed(timings, "normalize", lambda: self.corrector.correct(rgb, client_lighting_score))
         corrected = normalized.rgb
-        landmarks = _timed(timings, "landmarks", lambda: self.detector.detect(corrected))
+        landmarks = _timed(timings, "landmarks", lambda: self.detector.detect(corrected, normalized.faces))
         regions = _timed(timings, "regions", lambda: self.extractor.extract(corrected, landmarks))
         features = _timed(
             timings,

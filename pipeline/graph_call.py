@@ -1,4 +1,4 @@
-"""Run a MediaPipe solution's graph on one RGB image and read back only the output wanted.
+"""Run a MediaPipe solution's graph on one RGB image (and a face) and read back only the output wanted.
 
 Every stage that uses MediaPipe (face detection in lighting, Face Mesh in landmarks, selfie
 segmentation in regions) calls a graph once per photo. `SolutionBase.process` builds a fresh
@@ -9,26 +9,29 @@ feed the graph the solution's constructor has already configured and started, ex
 Face Mesh landmark lists come back as arrays, read from the proto's wire format.
 
 They rely on private members of `SolutionBase` in the pinned mediapipe 0.10.21 (`_graph`,
-`_graph_outputs`, `_simulated_timestamp`, `_make_packet`, `_input_stream_type_info`);
-tests/pipeline/test_graph_call.py checks the results against `process`, so a mediapipe upgrade
-that changes them fails there first. Like `process`, a solution must not be called from two
-threads at once: callers hold a lock or borrow the solution from a pool. The image is copied into
-the packet and nothing of it is kept.
+`_graph_outputs`, `_simulated_timestamp`, `_make_packet`, `_input_stream_type_info`,
+`_output_stream_type_info`); tests/pipeline/test_graph_call.py checks the results against
+`process`, so a mediapipe upgrade that changes them fails there first. Like `process`, a solution
+must not be called from two threads at once: callers hold a lock or borrow the solution from a
+pool. The image is copied into the packet and nothing of it is kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from mediapipe.python import packet_getter
-from mediapipe.python.solution_base import SolutionBase
+from mediapipe.python.solution_base import PacketDataType, SolutionBase
 
 # SolutionBase.process advances its timestamp by one frame at 30 fps per call.
 _FRAME_US = 33333
-# The one input stream of every solution graph the pipeline uses.
+# The image input stream of every graph the pipeline uses (Face Mesh's ROI graph also takes a face).
 _INPUT = "image"
+# One image for the `_INPUT` stream, or a value for each input stream by name.
+Inputs = npt.NDArray[np.uint8] | Mapping[str, Any]
 # A NormalizedLandmark with only x, y and z set (as Face Mesh emits them) in protobuf wire format,
 # inside its list: field 1 with a 15-byte length, then fields 1, 2, 3 as little-endian float32.
 _WIRE_LANDMARK = np.dtype(
@@ -45,29 +48,38 @@ _WIRE_LANDMARK = np.dtype(
 _WIRE_TAGS = {"head": (0x0A, 0x0F), "x_tag": 0x0D, "y_tag": 0x15, "z_tag": 0x1D}
 
 
-def _output(solution: SolutionBase, rgb: npt.NDArray[np.uint8], stream: str) -> Any:
-    """The packet `stream` produced for `rgb`, or None when the graph emitted nothing there."""
+def _output(solution: SolutionBase, inputs: Inputs, stream: str) -> Any:
+    """The packet `stream` produced for `inputs`, or None when the graph emitted nothing there."""
     solution._simulated_timestamp += _FRAME_US
     solution._graph_outputs.clear()
-    # Face detection and Face Mesh take an Image packet, selfie segmentation an ImageFrame.
-    packet = solution._make_packet(solution._input_stream_type_info[_INPUT], rgb)
-    solution._graph.add_packet_to_input_stream(stream=_INPUT, packet=packet.at(solution._simulated_timestamp))
+    named = {_INPUT: inputs} if isinstance(inputs, np.ndarray) else inputs
+    for name, value in named.items():
+        # Face detection and Face Mesh take an Image packet, selfie segmentation an ImageFrame.
+        packet = solution._make_packet(solution._input_stream_type_info[name], value)
+        timed_packet = packet.at(solution._simulated_timestamp)
+        solution._graph.add_packet_to_input_stream(stream=name, packet=timed_packet)
     solution._graph.wait_until_idle()
     output = solution._graph_outputs.get(stream)
     return None if output is None or output.is_empty() else output
 
 
-def proto_list(solution: SolutionBase, rgb: npt.NDArray[np.uint8], stream: str) -> list[Any]:
+def proto_list(solution: SolutionBase, inputs: Inputs, stream: str) -> list[Any]:
     """The protos (detections, landmark lists) on `stream`; empty when nothing was found."""
-    output = _output(solution, rgb, stream)
+    output = _output(solution, inputs, stream)
     return [] if output is None else list(packet_getter.get_proto_list(output))
 
 
-def landmark_arrays(
-    solution: SolutionBase, rgb: npt.NDArray[np.uint8], stream: str
-) -> list[npt.NDArray[np.float64]]:
-    """Each landmark list on `stream` as an N x 3 array of x, y, z (normalised units)."""
-    return [landmark_array(landmarks) for landmarks in proto_list(solution, rgb, stream)]
+def landmark_arrays(solution: SolutionBase, inputs: Inputs, stream: str) -> list[npt.NDArray[np.float64]]:
+    """Each landmark list on `stream` as an N x 3 array of x, y, z (normalised units).
+
+    A stream carrying a single NormalizedLandmarkList (not a vector of them) gives a list of one.
+    """
+    output = _output(solution, inputs, stream)
+    if output is None:
+        return []
+    if solution._output_stream_type_info[stream] == PacketDataType.PROTO:
+        return [landmark_array(packet_getter.get_proto(output))]
+    return [landmark_array(landmarks) for landmarks in packet_getter.get_proto_list(output)]
 
 
 def landmark_array(landmark_list: Any) -> npt.NDArray[np.float64]:

@@ -1,10 +1,12 @@
 """Find the one face in a photo and its 478 Face Mesh landmarks, or say why it cannot be used.
 
 MediaPipe Face Mesh (refined: 468 mesh points plus 10 iris points) runs on the lighting-corrected
-image. Its built-in face detector is short-range: a face smaller than about an eighth of the frame is
-missed. When the mesh finds nothing, the bundled full-range face detector looks again; a face it
-finds is either too small to sample (FACE_TOO_SMALL) or is re-meshed from a crop around it. Only
-when both see nothing is the answer NO_FACE_DETECTED, whose message also covers "too far away".
+image, placed on the faces the short-range face detector found: the lighting stage's detections
+when the caller passes them (saving a second detection), else its own. That detector misses a face
+smaller than about an eighth of the frame; when nothing is meshed, the bundled full-range detector
+looks again, and a face it finds is either too small to sample (FACE_TOO_SMALL) or meshed from a
+crop around it. Only when both see nothing is the answer NO_FACE_DETECTED, whose message also
+covers "too far away".
 
 MediaPipe graphs are not safe to call from several threads at once, so each detector owns a small
 pool of graphs and a thread borrows one per call. This module keeps nothing of the image.
@@ -14,18 +16,21 @@ from __future__ import annotations
 
 import math
 import queue
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import mediapipe as mp
 import numpy as np
 import numpy.typing as npt
+from google.protobuf import text_format
+from mediapipe.framework import calculator_pb2
+from mediapipe.python.solution_base import PacketDataType, SolutionBase
 from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 
 from pipeline import graph_call
 from pipeline.errors import ErrorCode, PipelineError
+from pipeline.face_detection import DetectedFace, FaceDetector
 
 FloatArray = npt.NDArray[np.float64]
 RGBImage = npt.NDArray[np.uint8]
@@ -169,28 +174,72 @@ def _too_small(interocular_px: float, minimum: float) -> PipelineError:
     )
 
 
+# Face Mesh's landmark model placed on a face found beforehand: the part of MediaPipe's own
+# face_landmark_front_cpu graph after its face detector, built from the same registered subgraphs.
+_ROI_MESH_GRAPH = text_format.Parse(
+    """
+    input_stream: "image"
+    input_stream: "detection"
+    output_stream: "landmarks"
+    node {
+      calculator: "ImagePropertiesCalculator"
+      input_stream: "IMAGE:image"
+      output_stream: "SIZE:image_size"
+    }
+    node {
+      calculator: "FaceDetectionFrontDetectionToRoi"
+      input_stream: "DETECTION:detection"
+      input_stream: "IMAGE_SIZE:image_size"
+      output_stream: "ROI:roi"
+    }
+    node {
+      calculator: "FaceLandmarkCpu"
+      input_stream: "IMAGE:image"
+      input_stream: "ROI:roi"
+      output_stream: "LANDMARKS:landmarks"
+      input_side_packet: "WITH_ATTENTION:with_attention"
+    }
+    """,
+    calculator_pb2.CalculatorGraphConfig(),
+)
+# A face-shaped detection in the middle of the frame, to start the mesh graph at load time.
+_WARM_UP_FACE = DetectedFace(
+    score=1.0,
+    box=(0.3, 0.3, 0.4, 0.4),
+    keypoints=((0.4, 0.4), (0.6, 0.4), (0.5, 0.5), (0.5, 0.6), (0.3, 0.45), (0.7, 0.45)),
+)
+# At most this many detections are meshed per photo: the main face and one that may be a second person.
+_MAX_MESHED = 2
+
+
 class _Graphs:
-    """One Face Mesh graph and one full-range face detector: used by one thread at a time."""
+    """Face Mesh (refined: with the iris model) and both face detectors, used by one thread at a time."""
 
     def __init__(self, config: LandmarkConfig) -> None:
-        self.mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=True,
-            refine_landmarks=True,
-            max_num_faces=2,
-            min_detection_confidence=config.min_detection_confidence,
+        self.mesh = SolutionBase(
+            graph_config=_ROI_MESH_GRAPH,
+            side_inputs={"with_attention": True},
+            stream_type_hints={
+                "image": PacketDataType.IMAGE,
+                "detection": PacketDataType.PROTO,
+                "landmarks": PacketDataType.PROTO,
+            },
         )
-        self.full_range = mp.solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=config.min_detection_confidence
-        )
-        # A graph starts (and loads its models, ~50 ms) on its first image: start both at load time
+        self.short_range = FaceDetector(full_range=False, min_confidence=config.min_detection_confidence)
+        self.full_range = FaceDetector(full_range=True, min_confidence=config.min_detection_confidence)
+        # A graph starts (and loads its models, ~50 ms) on its first image: start it at load time
         # so that the first request is as fast as the others.
         blank = np.zeros((64, 64, 3), np.uint8)
-        self.mesh.process(blank)
-        self.full_range.process(blank)
+        graph_call.landmark_arrays(self.mesh, _mesh_inputs(blank, _WARM_UP_FACE), "landmarks")
 
     def close(self) -> None:
         self.mesh.close()
+        self.short_range.close()
         self.full_range.close()
+
+
+def _mesh_inputs(image: RGBImage, face: DetectedFace) -> dict[str, Any]:
+    return {"image": image, "detection": face.to_proto()}
 
 
 class FaceMeshDetector:
@@ -221,63 +270,84 @@ class FaceMeshDetector:
         for _ in range(self.config.pool_size):
             self._pool.get().close()
 
-    def detect(self, rgb: npt.NDArray[Any]) -> FaceLandmarks:
-        """Landmarks of the one face in `rgb` (HxWx3 uint8); PipelineError if it cannot be used."""
+    def detect(self, rgb: npt.NDArray[Any], faces: Sequence[DetectedFace] | None = None) -> FaceLandmarks:
+        """Landmarks of the one face in `rgb` (HxWx3 uint8); PipelineError if it cannot be used.
+
+        `faces` are the short-range detector's faces in this picture or any scaled or colour-corrected
+        copy of it (the lighting stage's `NormalizedImage.faces`); None detects them here.
+        """
         image = _as_rgb(rgb)
         height, width = image.shape[:2]
         with self._graphs() as graphs:
-            faces = self._mesh(graphs, image, offset=(0, 0))
-            if not faces:
-                faces = self._search_small_face(graphs, image)
-        main = max(faces, key=lambda pts: float(np.ptp(pts[:, 0])))
+            if faces is None:
+                faces = graphs.short_range.detect(image)
+            meshes = self._meshed(graphs, image, faces)
+            if not meshes:
+                meshes = self._search_small_face(graphs, image)
+        main, *others = meshes
         main_width = float(np.ptp(main[:, 0]))
-        others = [pts for pts in faces if pts is not main]
         if any(float(np.ptp(pts[:, 0])) >= self.config.secondary_face_ratio * main_width for pts in others):
-            raise _multiple_faces(len(faces))
+            raise _multiple_faces(len(meshes))
         return self._checked(main, (width, height))
 
-    def _mesh(self, graphs: _Graphs, image: RGBImage, offset: tuple[int, int]) -> list[FloatArray]:
-        """Landmarks of every face the mesh finds in `image`, in the coordinates of the full frame."""
-        found = graph_call.landmark_arrays(graphs.mesh, image, "multi_face_landmarks")
+    def _meshed(self, graphs: _Graphs, image: RGBImage, faces: Sequence[DetectedFace]) -> list[FloatArray]:
+        """Landmarks of the widest face, then of the next face wide enough to be a second person.
+
+        The mesh confirms each detection (a detector's false alarm gives no landmarks); faces narrower
+        than `secondary_face_ratio` of the main one are bystanders and are not meshed at all.
+        """
+        meshes: list[FloatArray] = []
+        main_box_width = 0.0
+        for face in sorted(faces, key=lambda face: face.box[2], reverse=True)[:_MAX_MESHED]:
+            if meshes and face.box[2] < self.config.secondary_face_ratio * main_box_width:
+                break
+            points = self._mesh(graphs, image, face)
+            if points is not None:
+                main_box_width = main_box_width or face.box[2]
+                meshes.append(points)
+        return meshes
+
+    def _mesh(self, graphs: _Graphs, image: RGBImage, face: DetectedFace) -> FloatArray | None:
+        """The landmarks of `face` in pixels, or None when the mesh sees no face there."""
+        found = graph_call.landmark_arrays(graphs.mesh, _mesh_inputs(image, face), "landmarks")
+        if not found:
+            return None
         height, width = image.shape[:2]
-        faces = []
-        for pts in found:
-            pts *= (width, height, width)
-            pts[:, 0] += offset[0]
-            pts[:, 1] += offset[1]
-            faces.append(pts)
-        return faces
+        points = found[0]
+        points *= (width, height, width)
+        return points
 
     def _search_small_face(self, graphs: _Graphs, image: RGBImage) -> list[FloatArray]:
-        """Second look with the full-range detector; re-mesh a crop around the face it finds."""
+        """Second look with the full-range detector, for a face too small for the short-range one."""
         height, width = image.shape[:2]
-        detections = graph_call.proto_list(graphs.full_range, image, "detections")
-        if not detections:
+        faces = sorted(graphs.full_range.detect(image), key=lambda face: face.box[2], reverse=True)
+        if not faces:
             raise _no_face()
-        boxes = []
-        for detection in detections:
-            rel = detection.location_data.relative_bounding_box
-            boxes.append((rel.xmin * width, rel.ymin * height, rel.width * width, rel.height * height))
-        boxes.sort(key=lambda box: box[2], reverse=True)
-        main_x, main_y, main_w, main_h = boxes[0]
-        if any(box[2] >= self.config.secondary_face_ratio * main_w for box in boxes[1:]):
-            raise _multiple_faces(len(boxes))
+        main_width = faces[0].box[2]
+        if any(face.box[2] >= self.config.secondary_face_ratio * main_width for face in faces[1:]):
+            raise _multiple_faces(len(faces))
         # The detector's box spans eyebrows to mouth; the pupils are ~0.42 of its width apart (measured
         # on the astronaut test face). Faces far below the limit are refused without meshing.
-        estimated_interocular = 0.42 * main_w
+        estimated_interocular = 0.42 * main_width * width
         if estimated_interocular < 0.75 * self.config.min_interocular_px:
             raise _too_small(estimated_interocular, self.config.min_interocular_px)
-        # A window three face-widths wide makes the face a third of the crop: well inside the short-range
-        # detector's working range.
-        side = 3.0 * max(main_w, main_h)
-        cx, cy = main_x + main_w / 2, main_y + main_h / 2
+        # The full-range detector's keypoints place the mesh less well (on a head turned by 50
+        # degrees it read 10 degrees of yaw instead of 23): look again with the short-range detector
+        # in a window three face-widths wide, where the face is a third of the frame, well inside its
+        # range, and mesh what it finds there.
+        x, y, box_width, box_height = faces[0].pixel_box(width, height)
+        side = 3.0 * max(box_width, box_height)
+        cx, cy = x + box_width / 2, y + box_height / 2
         x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
         x1, y1 = min(width, int(cx + side / 2)), min(height, int(cy + side / 2))
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-        faces = self._mesh(graphs, crop, offset=(x0, y0))
-        if not faces:
+        meshes = self._meshed(graphs, crop, graphs.short_range.detect(crop))
+        if not meshes:
             raise _no_face()
-        return faces
+        for points in meshes:
+            points[:, 0] += x0
+            points[:, 1] += y0
+        return meshes
 
     def _checked(self, points: FloatArray, image_size: tuple[int, int]) -> FaceLandmarks:
         yaw, pitch, roll = estimate_pose(points)

@@ -46,7 +46,7 @@ class Landmark:
         self._regions = RegionExtractor()
 
     def __call__(self, image: NormalizedImage) -> ColorFeatures:
-        landmarks = self._detector.detect(image.rgb)
+        landmarks = self._detector.detect(image.rgb, image.faces)
         regions = self._regions.extract(image.rgb, landmarks)
         return extract_features(image.rgb, regions, sclera_exposure(image.rgb, landmarks))
 

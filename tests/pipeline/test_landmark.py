@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import mediapipe as mp
 import numpy as np
 import numpy.typing as npt
 import pytest
 
+from pipeline import graph_call
 from pipeline.errors import ErrorCode, PipelineError
+from pipeline.face_detection import DetectedFace
 from pipeline.landmark import LANDMARK_COUNT, FaceLandmarks, FaceMeshDetector, LandmarkConfig
+from pipeline.normalize import LightingCorrector
 from tests.support import faces
 from tests.support.head_pose import turned_head
 
@@ -18,6 +24,17 @@ from tests.support.head_pose import turned_head
 @pytest.fixture(scope="session")
 def astronaut_landmarks(detector: FaceMeshDetector) -> FaceLandmarks:
     return detector.detect(faces.astronaut())
+
+
+@pytest.fixture(scope="module")
+def corrector() -> Iterator[LightingCorrector]:
+    instance = LightingCorrector()
+    yield instance
+    instance.close()
+
+
+def median_distance_px(points: npt.NDArray[np.float64], other: npt.NDArray[np.float64]) -> float:
+    return float(np.median(np.linalg.norm(points[:, :2] - other[:, :2], axis=1)))
 
 
 def error_of(detector: FaceMeshDetector, image: npt.NDArray[Any]) -> PipelineError:
@@ -37,6 +54,64 @@ def test_astronaut_is_one_frontal_face_with_all_landmarks(astronaut_landmarks: F
     assert 38 < lm.interocular_px < 48
     right_iris, left_iris = lm.iris_centers
     assert right_iris[0] < left_iris[0]  # her right eye is on the image's left
+
+
+def test_mesh_placed_by_its_own_detection_gives_mediapipe_face_mesh_landmarks(
+    astronaut_landmarks: FaceLandmarks,
+) -> None:
+    # The ROI graph is the back half of MediaPipe's Face Mesh graph: on the same face it must give
+    # the solution's own landmarks.
+    face_mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True)
+    try:
+        (expected,) = graph_call.landmark_arrays(face_mesh, faces.astronaut(), "multi_face_landmarks")
+    finally:
+        face_mesh.close()
+    np.testing.assert_allclose(astronaut_landmarks.points, expected * 512, atol=0.01)
+
+
+def test_lighting_stage_detections_place_the_mesh_as_its_own_detection_does(
+    detector: FaceMeshDetector, corrector: LightingCorrector
+) -> None:
+    # The lighting stage detects on its 160 px copy; relative coordinates carry that to the full
+    # image, where the mesh must land where it lands from a detection of its own.
+    normalized = corrector.correct(faces.resized(faces.astronaut(), 1024))
+    assert len(normalized.faces) == 1
+    handed_over = detector.detect(normalized.rgb, normalized.faces)
+    own = detector.detect(normalized.rgb)
+    assert median_distance_px(handed_over.points, own.points) < 1.0
+    assert handed_over.yaw_deg == pytest.approx(own.yaw_deg, abs=1.0)
+
+
+def test_face_the_lighting_stage_missed_is_still_found(
+    detector: FaceMeshDetector, astronaut_landmarks: FaceLandmarks
+) -> None:
+    # No detections handed over: the full-range detector looks again and the face is meshed.
+    found = detector.detect(faces.astronaut(), faces=())
+    assert median_distance_px(found.points, astronaut_landmarks.points) < 1.0
+
+
+def test_a_false_detection_is_not_a_second_face(
+    detector: FaceMeshDetector, corrector: LightingCorrector, astronaut_landmarks: FaceLandmarks
+) -> None:
+    # A detector's false alarm wider than the face (here on her spacesuit, lower right) gives no
+    # mesh: the real face is still the one measured, and the photo is not MULTIPLE_FACES.
+    real = corrector.correct(faces.astronaut()).faces
+    suit = DetectedFace(
+        score=0.6,
+        box=(0.65, 0.7, 0.28, 0.28),
+        keypoints=((0.73, 0.78), (0.85, 0.78), (0.79, 0.84), (0.79, 0.9), (0.66, 0.8), (0.92, 0.8)),
+    )
+    found = detector.detect(faces.astronaut(), faces=(suit, *real))
+    assert median_distance_px(found.points, astronaut_landmarks.points) < 1.0
+
+
+def test_detected_faces_cross_process_boundaries_as_numbers() -> None:
+    face = DetectedFace(score=0.9, box=(0.1, 0.2, 0.3, 0.3), keypoints=((0.15, 0.25), (0.3, 0.25)))
+    assert pickle.loads(pickle.dumps(face)) == face
+    again = DetectedFace.from_proto(face.to_proto())
+    assert again.score == pytest.approx(face.score)
+    np.testing.assert_allclose(again.box, face.box, rtol=1e-6)
+    np.testing.assert_allclose(again.keypoints, face.keypoints, rtol=1e-6)
 
 
 def test_mirrored_photo_mirrors_the_pose(
