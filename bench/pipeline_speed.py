@@ -24,7 +24,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from pipeline import graph_call
 from pipeline.analysis import Analyzer
@@ -53,10 +52,10 @@ def graph_calls_timed() -> Iterator[list[float]]:
     spent: list[float] = []
     run = graph_call._output
 
-    def timed(solution: Any, rgb: npt.NDArray[np.uint8], stream: str) -> Any:
+    def timed(solution: Any, inputs: graph_call.Inputs, stream: str) -> Any:
         start = time.perf_counter()
         try:
-            return run(solution, rgb, stream)
+            return run(solution, inputs, stream)
         finally:
             spent.append((time.perf_counter() - start) * 1000.0)
 
