@@ -426,11 +426,24 @@ MARKDOWN_NOTES = (
     "206-photo cross-validation). Adopted because issue 9 makes invariance the constraint. A scene "
     "reference (green-rank band of the frame) kept 94% under -1 EV but cost about 6 points and "
     "gave L* above 100 for dark-background portraits.",
+    "- White: since feature version 3 the colours are also measured under a light referenced to the "
+    "sclera (`pipeline/exposure.py`: the median of the brighter half of the unclipped sclera pixels "
+    "brought by von Kries gains to the set's median chromaticity, at unchanged sclera luminance), "
+    "after the lighting stage's gray-edge white balance, and the skin hue is signed (a pink skin "
+    "with b* < 0 no longer reads as hue ~360, the most golden). Against feature version 2 with Face "
+    "Mesh placed on the lighting stage's face (same command, 2026-11-26) the season stays the same "
+    "for 94.5% instead of 81.1% of photos under 8000 K, 72.0% instead of 62.4% under +1 EV, 94.0% "
+    "instead of 92.0% under -1 EV and 85.1% instead of 84.1% under 4000 K, with season accuracy "
+    "37.9% -> 39.3% and warm/cool 62.1% -> 65.0%. With the face regions held where they were found "
+    "under neutral light (`python -m bench.invariance`) 4000 K keeps 91.0%: the difference is the "
+    "regions being found again on the cast photo (Face Mesh lands a median 0.5 px elsewhere under "
+    "4000 K, 0.2 px under 8000 K), which moves borderline faces across a season boundary.",
     "- Exploratory, outside this command: features exactly invariant to a diagonal cast (pixels "
     "chosen by green-channel rank, ratios between skin, iris, hair, lips and sclera, or an "
     "illuminant from the sclera) kept the season for 97-100% of photos under 4000 K, 8000 K and "
     "-1 EV, but reached only 35-45% season and 65-75% warm/cool accuracy in the same "
-    "cross-validation. On these 206 photos we found no invariant method near 55% / 80%.",
+    "cross-validation. On these 206 photos we found no invariant method near 55% / 80%. (The sclera "
+    "white above is applied after the lighting stage's white balance, not instead of it.)",
     "- Where the instability under casts comes from (white-balance estimator vs clipping vs "
     "exposure, with an oracle that undoes each cast exactly): [invariance.md](invariance.md), "
     "`python -m bench.invariance`.",

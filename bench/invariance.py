@@ -84,10 +84,12 @@ from pipeline.features import (
     HAIR_TRIM,
     SKIN_TRIM,
     ColorFeatures,
+    Gains,
     HairSource,
     RegionColor,
     Trim,
     measure_region,
+    within_skin_ceiling,
 )
 from pipeline.normalize import (
     LightingConfig,
@@ -222,31 +224,43 @@ class Regions:
 
 
 def measure(
-    regions: Regions, name: str, gains: FloatArray, statistic: str, exposure_gain: float
+    regions: Regions, name: str, gains: FloatArray, statistic: str, reference_gains: Gains
 ) -> RegionColor | None:
     """One region's colour after correcting its raw pixels with `gains` (linear RGB, through the
-    pipeline's uint8 table) and measuring it at `exposure_gain` (the sclera reference's)."""
+    pipeline's uint8 table) and measuring it at `reference_gains` (the sclera reference's)."""
     pixels = regions.pixels[name]
     if statistic == "pipeline":
         corrected = _correction_table(gains)[0][pixels, np.arange(3)]
         everything = np.ones((len(pixels), 1), dtype=bool)
         try:
-            return measure_region(corrected[:, None, :], everything, TRIMS[name], exposure_gain)
+            return measure_region(corrected[:, None, :], everything, TRIMS[name], reference_gains)
         except ValueError:  # every pixel clipped: the pipeline refuses skin/eyes, drops hair
             return None
     color = regions.ratio(name)
     if color is None:
         return None
-    return _region_color(np.asarray(linear_rgb_to_lab(color * gains * exposure_gain)), len(pixels))
+    return _region_color(np.asarray(linear_rgb_to_lab(color * gains * reference_gains)), len(pixels))
 
 
-def feature_vector(regions: Regions, gains: FloatArray, statistic: str, exposure_gain: float) -> FloatArray:
-    """The classifier's input (`ColorFeatures.to_vector` order); NaN when skin or eyes are lost."""
-    skin = measure(regions, "skin", gains, statistic, exposure_gain)
-    eyes = measure(regions, "eyes", gains, statistic, exposure_gain)
+def feature_vector(
+    regions: Regions, gains: FloatArray, statistic: str, reference: ExposureReference | None
+) -> FloatArray:
+    """The classifier's input (`ColorFeatures.to_vector` order); NaN when skin or eyes are lost.
+
+    Measured at the sclera `reference`'s gains, lowered as the pipeline lowers them where the skin
+    would become implausibly light (`pipeline.features.within_skin_ceiling`); None: no reference.
+    """
+    reference_gains: Gains = 1.0 if reference is None else reference.channel_gains
+    skin = measure(regions, "skin", gains, statistic, reference_gains)
+    if reference is not None and skin is not None:
+        ceiled = within_skin_ceiling(reference, skin.L)
+        if ceiled.gain != reference.gain:
+            reference_gains = ceiled.channel_gains
+            skin = measure(regions, "skin", gains, statistic, reference_gains)
+    eyes = measure(regions, "eyes", gains, statistic, reference_gains)
     if skin is None or eyes is None:
         return np.full(len(FEATURE_NAMES), np.nan)
-    hair = measure(regions, "hair", gains, statistic, exposure_gain) if "hair" in regions.pixels else None
+    hair = measure(regions, "hair", gains, statistic, reference_gains) if "hair" in regions.pixels else None
     features = ColorFeatures(
         skin=skin,
         skin_ita=individual_typology_angle(skin.L, skin.b),
@@ -255,10 +269,6 @@ def feature_vector(regions: Regions, gains: FloatArray, statistic: str, exposure
         hair_source=HairSource.SEGMENTATION if hair is not None else HairSource.NONE,
     )
     return features.to_vector().astype(np.float64)
-
-
-def _exposure_gain(reference: ExposureReference | None) -> float:
-    return 1.0 if reference is None else reference.gain
 
 
 def cast_gains(light: Lighting) -> FloatArray:
@@ -343,12 +353,12 @@ def collect(root: Path, progress: bool = True) -> Collected:
                 # the oracle's corrected photo is the neutral one, so it takes the neutral reference.
                 # The green-rank rows are alternatives without it.
                 exposure = {
-                    "shipped": _exposure_gain(sclera_exposure(normalized.rgb, analysis.landmarks)),
-                    "oracle": _exposure_gain(analysis.features.exposure),
+                    "shipped": sclera_exposure(normalized.rgb, analysis.landmarks),
+                    "oracle": analysis.features.exposure,
                 }
                 for (correction, statistic), by_light in features.items():
                     by_light[light.name][index] = feature_vector(
-                        regions, gains[correction], statistic, exposure.get(correction, 1.0)
+                        regions, gains[correction], statistic, exposure.get(correction)
                     )
                 estimates = {"shipped": np.asarray(report.illuminant), "green-rank gray edge": green_rank}
                 if light is NEUTRAL:

@@ -1,11 +1,12 @@
 """Measure what the pipeline sees on real portraits: ``python -m models.photo_population``.
 
 Prints, for the labelled photo set under neutral light (labels unused), the median sclera level
-(``ExposureConfig.sclera_level`` in ``pipeline/exposure.py``), the per-region CIELAB mean and
+and chromaticity (``ExposureConfig.sclera_level`` and ``sclera_chromaticity`` in
+``pipeline/exposure.py``), the per-region CIELAB mean and
 standard deviation (the photo-measured group of ``models/synthetic.py``) and each feature's
 median and robust spread (the ``ref`` and ``scale`` of ``models/rules.yaml``). Run it after any
 change to the lighting correction, the regions or the feature version, update those files
-(the sclera level first, then run again), and rebuild the model (``python -m models.build``).
+(the sclera level and chromaticity first, then run again), and rebuild the model (``python -m models.build``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     measurer = LabelledSetMeasurer()
     try:
         measured = measurer.measure_set(photos, [NEUTRAL])[NEUTRAL.name]
-        levels = _sclera_levels(measurer.analyzer, photos)
+        levels, chromaticities = _sclera_references(measurer.analyzer, photos)
     finally:
         measurer.close()
     x = np.array([m.features for m in measured if m.status == "ok" and m.features is not None])
@@ -45,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nexposure.py sclera_level (median of the {percentile:.0f}th-percentile sclera luminance, "
         f"{len(levels)} photos): {np.median(levels):.3f}"
+    )
+    white = np.median(np.array(chromaticities), axis=0)
+    print(
+        f"exposure.py sclera_chromaticity (median over {len(chromaticities)} photos): "
+        f"({white[0]:.4f}, {white[1]:.4f}, {white[2]:.4f})"
     )
     print("\nsynthetic.py photo group (mean L*a*b*, sd L*a*b*):")
     for region, prefix in (("skin", "skin"), ("eyes", "eye"), ("hair", "hair")):
@@ -60,9 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _sclera_levels(analyzer: Analyzer, photos: list[Photo]) -> list[float]:
-    """The sclera luminance each photo's reference read, before any gain (photos without one left out)."""
-    levels = []
+def _sclera_references(
+    analyzer: Analyzer, photos: list[Photo]
+) -> tuple[list[float], list[tuple[float, float, float]]]:
+    """The sclera luminance and chromaticity each photo's reference read, before any gain (photos
+    without one left out of each list)."""
+    levels, chromaticities = [], []
     for photo in photos:
         try:
             exposure = analyzer.analyze_rgb(decode_image(photo.path.read_bytes())).features.exposure
@@ -70,7 +79,9 @@ def _sclera_levels(analyzer: Analyzer, photos: list[Photo]) -> list[float]:
             continue
         if exposure is not None and exposure.sclera_luminance is not None:
             levels.append(exposure.sclera_luminance)
-    return levels
+        if exposure is not None and exposure.sclera_chromaticity is not None:
+            chromaticities.append(exposure.sclera_chromaticity)
+    return levels, chromaticities
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def render_text(name: str, analysis: Analysis) -> str:
         f"Regions   skin {counts['skin']} px, eyes {counts['eyes']} px, hair {counts['hair']} px "
         f"(hair from: {hair_source})",
         "",
-        _exposure_line(analysis.features.exposure),
+        *_reference_lines(analysis.features.exposure),
         "",
         "Colours      L*      a*      b*      C*    hue   spread  hex",
     ]
@@ -159,16 +159,27 @@ def render_text(name: str, analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
-def _exposure_line(exposure: ExposureReference | None) -> str:
+def _reference_lines(exposure: ExposureReference | None) -> list[str]:
+    """How the whites of the eyes set the exposure and the white the colours were measured at."""
     if exposure is None or not exposure.used:
-        return "Exposure  colours as photographed (the whites of the eyes could not serve as a reference)"
-    line = (
-        f"Exposure  colours measured at x{exposure.gain:.2f}: the whites of the eyes "
-        f"(Y {exposure.sclera_luminance:.2f}, {exposure.sclera_pixels} px) set to the standard level"
-    )
-    if exposure.limited_by_skin:
-        line += ", limited so the skin stays within the lightest skin seen in photos"
-    return line
+        lines = ["Exposure  colours as photographed (the whites of the eyes could not serve as a reference)"]
+    else:
+        line = (
+            f"Exposure  colours measured at x{exposure.gain:.2f}: the whites of the eyes "
+            f"(Y {exposure.sclera_luminance:.2f}, {exposure.sclera_pixels} px) set to the standard level"
+        )
+        if exposure.limited_by_skin:
+            line += ", limited so the skin stays within the lightest skin seen in photos"
+        lines = [line]
+    if exposure is None or exposure.sclera_chromaticity is None:
+        lines.append("White     as corrected by the lighting stage (too little unclipped white of the eyes)")
+    else:
+        r, g, b = exposure.white_gains
+        lines.append(
+            f"White     R x{r:.2f}, G x{g:.2f}, B x{b:.2f}: the whites of the eyes brought to the "
+            "standard colour"
+        )
+    return lines
 
 
 def _lighting_lines(report: dict[str, Any], advice: list[str]) -> list[str]:

@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from pipeline.regions import FaceRegions
 
 # 2: colours are measured at the exposure referenced to the sclera (`pipeline.exposure`).
-FEATURE_VERSION = 2
+# 3: ... and under the light referenced to it (the sclera's chromaticity brought to the standard one);
+#    skin_h is signed, in (-180, 180]: a pink skin with b* < 0 reads just below 0 degrees, not just
+#    below 360 (which the rules' linear hue term took for the most golden skin of all).
+FEATURE_VERSION = 3
 
 FEATURE_NAMES: tuple[str, ...] = (
     "skin_L",
@@ -53,6 +56,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "contrast_skin_hair_L",
     "contrast_skin_eye_L",
 )
+
+
+def signed_hue(hue_deg: float) -> float:
+    """A hue angle in (-180, 180]: continuous across 0, where skin hues (about 0-90) never wrap."""
+    return 180.0 - (180.0 - hue_deg) % 360.0
 
 
 class HairSource(StrEnum):
@@ -112,7 +120,7 @@ class ColorFeatures:
             self.skin.a,
             self.skin.b,
             self.skin.chroma,
-            self.skin.hue_deg,
+            signed_hue(self.skin.hue_deg),
             self.skin_ita,
             self.eyes.L,
             self.eyes.a,
@@ -159,19 +167,22 @@ _CLIPPED = 250
 # and spread evenly over the region.
 _STATS_SAMPLE = 2000
 _SPREAD_SAMPLE = 400
+# Linear-light gains a region is measured at: one for every channel, or R, G, B.
+Gains = float | FloatArray
 
 
 def measure_region(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, exposure_gain: float = 1.0
+    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gains: Gains = 1.0
 ) -> RegionColor:
     """Robust CIELAB statistics of the masked pixels of `rgb` (sRGB uint8), in linear light times
-    `exposure_gain` (unclipped: a brightened colour may exceed the display's white, which only the
-    hex code, not the measurement, has to respect).
+    `gains` (one for all channels or one per channel: the sclera reference's; unclipped: a
+    brightened colour may exceed the display's white, which only the hex code, not the
+    measurement, has to respect).
 
     `pixel_count` is the number of region pixels the statistics stand for: unclipped and inside the
     trim band (counted on the sample and scaled up when the region was sampled).
     """
-    return _region_colors([_trimmed_sample(rgb, mask, trim, exposure_gain)])[0]
+    return _region_colors([_trimmed_sample(rgb, mask, trim, gains)])[0]
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,7 @@ class _Sample:
 
 
 def _trimmed_sample(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, exposure_gain: float
+    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gains: Gains
 ) -> _Sample:
     """The statistics of `measure_region` up to the median. Only the sampled pixels are gathered:
     indexing every masked pixel of a three-channel image costs several times more than the rest.
@@ -198,7 +209,7 @@ def _trimmed_sample(
     unclipped = sample[(sample < _CLIPPED).all(axis=1)]
     if len(unclipped) == 0:
         raise ValueError("the region has no unclipped pixels")
-    lab = np.ascontiguousarray(linear_rgb_to_lab(uint8_to_linear(unclipped) * exposure_gain).T)
+    lab = np.ascontiguousarray(linear_rgb_to_lab(uint8_to_linear(unclipped) * gains).T)
     low, high = percentiles(lab[0], (trim.low_pct, trim.high_pct))
     in_band = (lab[0] >= low) & (lab[0] <= high)
     # A handful of pixels can fall entirely outside an interpolated band (two pixels: the 10th and
@@ -271,7 +282,7 @@ def _median(values: FloatArray) -> float:
     return float((below + above) / 2.0)
 
 
-def _within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> ExposureReference:
+def within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> ExposureReference:
     """Lower a brightening gain that would lift the skin median above MAX_REFERENCED_SKIN_LIGHTNESS.
 
     The sclera reference misreads when the whites of the eyes are small or shaded: on about one in
@@ -291,7 +302,8 @@ def extract_features(
     rgb: npt.NDArray[np.uint8], regions: FaceRegions, exposure: ExposureReference | None = None
 ) -> ColorFeatures:
     """Measure skin, eyes and hair of the (lighting-corrected) image the regions were found in, at
-    the `exposure` reference's gain (`pipeline.exposure.sclera_exposure`; None: as photographed).
+    the `exposure` reference's gains (`pipeline.exposure.sclera_exposure`: exposure and white;
+    None: as photographed).
 
     A skin or eye region that is entirely blown out (every pixel clipped) cannot be measured: that
     is a lighting problem the person can fix, so it is reported as POOR_LIGHTING_CONDITION. Hair
@@ -299,14 +311,14 @@ def extract_features(
     """
     x, y, w, h = regions.window
     window = rgb[y : y + h, x : x + w]
-    gain = 1.0 if exposure is None else exposure.gain
+    gains: Gains = 1.0 if exposure is None else exposure.channel_gains
 
     def sampled(name: str, mask: npt.NDArray[np.bool_], trim: Trim) -> _Sample:
         region = mask[y : y + h, x : x + w]
         if not region.any():
             raise ValueError(f"the {name} region is empty")
         try:
-            return _trimmed_sample(window, region, trim, gain)
+            return _trimmed_sample(window, region, trim, gains)
         except ValueError:
             raise PipelineError(
                 ErrorCode.POOR_LIGHTING_CONDITION,
@@ -317,15 +329,16 @@ def extract_features(
 
     skin_sample = sampled("skin", regions.skin, SKIN_TRIM)
     if exposure is not None:
-        exposure = _within_skin_ceiling(exposure, float(skin_sample.median[0]))
-        if exposure.gain != gain:
-            gain = exposure.gain
+        ceiled = within_skin_ceiling(exposure, float(skin_sample.median[0]))
+        if ceiled.gain != exposure.gain:
+            gains = ceiled.channel_gains
             skin_sample = sampled("skin", regions.skin, SKIN_TRIM)
+        exposure = ceiled
     samples = [skin_sample, sampled("eyes", regions.eyes, EYE_TRIM)]
     hair_source = regions.hair_source
     if regions.hair is not None:
         try:
-            samples.append(_trimmed_sample(window, regions.hair[y : y + h, x : x + w], HAIR_TRIM, gain))
+            samples.append(_trimmed_sample(window, regions.hair[y : y + h, x : x + w], HAIR_TRIM, gains))
         except ValueError:
             hair_source = HairSource.NONE
     skin, eyes, *hair_measured = _region_colors(samples)

@@ -44,6 +44,8 @@ def test_text_report_shows_lighting_face_regions_and_colours(photo_dir: Path) ->
     assert "Lighting  score" in text
     assert "Face      box x=" in text and "yaw" in text
     assert "hair from: segmentation" in text
+    assert "Exposure  colours measured at x" in text
+    assert "White     R x" in text and "the whites of the eyes brought to the standard colour" in text
     for line_start in ("  skin", "  eyes", "  hair"):
         line = next(line for line in text.splitlines() if line.startswith(line_start))
         assert "#" in line  # the hex code

@@ -34,6 +34,7 @@ from pipeline.features import (
 )
 from pipeline.landmark import FaceMeshDetector
 from pipeline.regions import FaceRegions, RegionExtractor
+from tests.pipeline.measured_faces import with_skin
 from tests.support import faces
 
 
@@ -85,6 +86,16 @@ def test_feature_vector_follows_the_contract(astronaut: ColorFeatures) -> None:
     named = dict(zip(FEATURE_NAMES, vector.tolist(), strict=True))
     assert named["skin_L"] == pytest.approx(astronaut.skin.L, abs=1e-3)
     assert named["hair_present"] == 1.0
+
+
+@pytest.mark.parametrize("b", [-2.0, -0.1, 0.1, 2.0])
+def test_skin_hue_in_the_vector_is_continuous_across_zero(astronaut: ColorFeatures, b: float) -> None:
+    # A pink skin with b* just below 0 has a hue just below 0 degrees, next to b* just above 0, not
+    # near 360 (which a linear hue term would read as the most golden skin).
+    pink = with_skin(astronaut, astronaut.skin.L, 6.0, b)
+    hue = dict(zip(FEATURE_NAMES, pink.to_vector().tolist(), strict=True))["skin_h"]
+    assert hue == pytest.approx(math.degrees(math.atan2(b, 6.0)), abs=1e-3)
+    assert pink.skin.hue_deg == pytest.approx(math.degrees(math.atan2(b, 6.0)) % 360.0, abs=1e-3)
 
 
 def test_features_without_hair_mark_it_absent(astronaut_regions: FaceRegions) -> None:
