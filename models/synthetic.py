@@ -30,7 +30,7 @@ FloatArray = npt.NDArray[np.float64]
 # European skin, medium (South/South-East Asian, Latin, Middle Eastern), deep (African and South
 # Asian) skin.
 SKIN_GROUPS = (
-    (1.00, (80.9, 4.6, 7.0), (7.5, 4.7, 4.9)),
+    (1.00, (80.9, 5.2, 6.6), (7.5, 4.0, 4.5)),
     (0.55, (65.0, 11.5, 17.0), (5.0, 2.5, 3.0)),
     (0.30, (56.0, 13.0, 20.0), (4.0, 2.5, 3.0)),
     (0.15, (42.0, 12.0, 17.0), (6.0, 2.5, 3.5)),
@@ -39,14 +39,14 @@ SKIN_GROUPS = (
 # group is wide in b*: an iris ring measured in a photo picks up warm eyelid shadow and
 # reflections (the astronaut reference photo measures L* 27, b* 25).
 EYE_GROUPS = (
-    (1.00, (16.0, 5.8, 0.8), (7.7, 2.9, 4.1)),
+    (1.00, (16.0, 6.0, 0.6), (7.7, 2.8, 4.1)),
     (0.70, (31.0, 6.0, 12.0), (5.0, 2.5, 6.0)),
     (0.12, (42.0, 2.0, 14.0), (5.0, 2.0, 4.0)),
     (0.18, (47.0, -2.0, -6.0), (6.0, 1.5, 4.0)),
 )
 # Hair: black, dark brown, brown/auburn, blonde, grey/ash.
 HAIR_GROUPS = (
-    (1.00, (20.1, 4.0, 1.2), (12.3, 4.1, 7.1)),
+    (1.00, (20.1, 4.3, 1.0), (12.3, 4.2, 7.1)),
     (0.35, (16.0, 1.5, 2.0), (3.0, 1.0, 2.0)),
     (0.30, (24.0, 4.0, 7.0), (4.0, 1.5, 3.0)),
     (0.15, (33.0, 9.0, 14.0), (5.0, 3.0, 4.0)),

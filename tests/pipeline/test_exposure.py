@@ -77,9 +77,7 @@ def test_the_analysis_measures_the_same_colours_one_stop_darker():
     assert neutral.exposure is not None and neutral.exposure.used
     assert darker.exposure is not None and darker.exposure.gain > 1.5 * neutral.exposure.gain
     assert abs(darker.skin.L - neutral.skin.L) < 1.5
-    # The white read from the darker sclera differs by ~1% per channel (quantisation of its darker
-    # pixels), which moves skin a* by ~1.5: 2.1 here, 1.3 before the white reference.
-    assert float(delta_e_2000(darker.skin.lab, neutral.skin.lab)) < 2.5
+    assert float(delta_e_2000(darker.skin.lab, neutral.skin.lab)) < 2.0
     assert abs(darker.eyes.L - neutral.eyes.L) < 2.0
     assert darker.hair is not None and neutral.hair is not None
     assert abs(darker.hair.L - neutral.hair.L) < 2.0
