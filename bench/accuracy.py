@@ -413,7 +413,9 @@ MARKDOWN_NOTES = (
     "- 4000 K multiplies red by about 1.36 and clips bright skin the same way; after white balance "
     "those pixels no longer look clipped (a level of 255 becomes about 220), so they bias the skin "
     "colour. Keeping clipped levels at 255 in the correction table exposes them to the features' "
-    "clip test, but raised refusals under 4000 K to 13% in our measurement; not adopted.",
+    "clip test, but raised refusals under 4000 K to 13% in our measurement; not adopted. Measured "
+    "again with feature version 3 (2026-11-26): 4.4% refused and the season kept for 73.4% instead "
+    "of 88.7% under 4000 K: the unclipped rest of the skin is a biased sample.",
     "- Exposure: since feature version 2 the colours are measured at an exposure referenced to the "
     "whites of the eyes (`pipeline/exposure.py`: Face Mesh eye opening minus the iris disc, 75th "
     "percentile of luminance brought to the set's median; a brightening stops where the skin "
