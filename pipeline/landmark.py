@@ -175,7 +175,8 @@ def _too_small(interocular_px: float, minimum: float) -> PipelineError:
 
 
 # Face Mesh's landmark model placed on a face found beforehand: the part of MediaPipe's own
-# face_landmark_front_cpu graph after its face detector, built from the same registered subgraphs.
+# face_landmark_front_cpu graph after its face detector, built from the subgraphs registered in the
+# mediapipe 0.10.21 wheel (tests/pipeline/test_landmark.py checks it against the FaceMesh solution).
 _ROI_MESH_GRAPH = text_format.Parse(
     """
     input_stream: "image"
