@@ -409,7 +409,9 @@ MARKDOWN_NOTES = (
     "model's metamorphic and stability tests on a season boundary.",
     "- +1 EV: the labelled portraits are bright studio photos (median skin L* about 81), so one "
     "stop more clips the red channel across most faces; the gate refuses about half of them and "
-    "the rest lose their skin colour. That information is gone, not mis-corrected.",
+    "the rest lose their skin colour. That information is gone, not mis-corrected. Every one of "
+    "those refusals is for blown highlights (two channels clipped on a large part of the face): "
+    "with the gate's brightness term switched off the same 53.9% are refused (2026-11-26).",
     "- 4000 K multiplies red by about 1.36 and clips bright skin the same way; after white balance "
     "those pixels no longer look clipped (a level of 255 becomes about 220), so they bias the skin "
     "colour. Keeping clipped levels at 255 in the correction table exposes them to the features' "
