@@ -68,12 +68,12 @@ class ExposureConfig:
     (`python -m models.photo_population` prints it: 163 photos within the service's limits). Only
     its direction matters. Not neutral: even the bright sclera is slightly red. The brighter half
     (`white_percentile` 50) kept the season under casts 1-4 points more often than the brighter
-    three quarters or quarter.
+    three quarters or quarter (measured with the median of those pixels, before the mean).
     `max_white_gain`: no channel is corrected by more than this factor either way (before the gains
     are rescaled to keep the sclera's luminance). Beyond it the reading is more likely a lid, lashes
     or a bloodshot eye than the light; clamping rather than dropping the correction keeps the
-    result continuous in the light. On the labelled portraits the largest correction needed 2.2
-    times the gain on one channel than on another, under any moderate cast.
+    result continuous in the light. On the labelled portraits the largest correction needed about
+    twice the gain on one channel as on another, under any moderate cast.
     """
 
     sclera_level: float = 0.366
@@ -169,11 +169,14 @@ def _white_gains(measured: FloatArray | None, cfg: ExposureConfig) -> tuple[floa
     """Von Kries gains taking the sclera's chromaticity to the standard one at its own luminance."""
     if measured is None or (measured <= 0.0).any():
         return (1.0, 1.0, 1.0)
-    gains = np.asarray(cfg.sclera_chromaticity) / measured
-    gains /= float(LUMINANCE_WEIGHTS @ (gains * measured)) / float(LUMINANCE_WEIGHTS @ measured)
-    gains = np.clip(gains, 1.0 / cfg.max_white_gain, cfg.max_white_gain)
-    gains /= float(LUMINANCE_WEIGHTS @ (gains * measured)) / float(LUMINANCE_WEIGHTS @ measured)
-    return _triple(gains)
+    gains = _at_sclera_luminance(np.asarray(cfg.sclera_chromaticity) / measured, measured)
+    clamped = np.clip(gains, 1.0 / cfg.max_white_gain, cfg.max_white_gain)
+    return _triple(_at_sclera_luminance(clamped, measured))
+
+
+def _at_sclera_luminance(gains: FloatArray, sclera: FloatArray) -> FloatArray:
+    """`gains` scaled so that they leave the sclera's luminance as it was (they change its colour only)."""
+    return gains * (float(LUMINANCE_WEIGHTS @ sclera) / float(LUMINANCE_WEIGHTS @ (gains * sclera)))
 
 
 def _triple(values: FloatArray) -> tuple[float, float, float]:
