@@ -68,9 +68,7 @@ from pipeline.augment import illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import (
     LUMINANCE_WEIGHTS,
     angular_error_deg,
-    chroma_hue,
     individual_typology_angle,
-    lab_to_hex,
     linear_rgb_to_lab,
     uint8_to_linear,
 )
@@ -187,20 +185,6 @@ def ratio_color(pixels: Uint8Image, trim: Trim) -> FloatArray | None:
     return out
 
 
-def _region_color(lab: FloatArray, count: int) -> RegionColor:
-    chroma, hue = chroma_hue(lab)
-    return RegionColor(
-        L=float(lab[0]),
-        a=float(lab[1]),
-        b=float(lab[2]),
-        chroma=float(chroma),
-        hue_deg=float(hue),
-        spread=float("nan"),
-        pixel_count=count,
-        hex=lab_to_hex(lab),
-    )
-
-
 TRIMS = {"skin": SKIN_TRIM, "eyes": EYE_TRIM, "hair": HAIR_TRIM}
 
 
@@ -239,7 +223,8 @@ def measure(
     color = regions.ratio(name)
     if color is None:
         return None
-    return _region_color(np.asarray(linear_rgb_to_lab(color * gains * reference_gains)), len(pixels))
+    lab = linear_rgb_to_lab(color * gains * reference_gains)
+    return RegionColor.from_lab(lab, spread=float("nan"), pixel_count=len(pixels))
 
 
 def feature_vector(

@@ -88,6 +88,22 @@ class RegionColor:
     pixel_count: int
     hex: str
 
+    @classmethod
+    def from_lab(cls, lab: npt.ArrayLike, spread: float, pixel_count: int) -> RegionColor:
+        """A region's colour from its median L*, a*, b*: chroma, hue and hex derived from them."""
+        median = np.asarray(lab, dtype=np.float64)
+        chroma, hue = chroma_hue(median)
+        return cls(
+            L=float(median[0]),
+            a=float(median[1]),
+            b=float(median[2]),
+            chroma=float(chroma),
+            hue_deg=float(hue),
+            spread=spread,
+            pixel_count=pixel_count,
+            hex=lab_to_hex(median),
+        )
+
     @property
     def lab(self) -> tuple[float, float, float]:
         return (self.L, self.a, self.b)
@@ -229,22 +245,10 @@ def _region_colors(samples: list[_Sample]) -> list[RegionColor]:
     counts = [pixels.shape[1] for pixels in spread_pixels]
     medians = np.repeat(np.array([sample.median for sample in samples]), counts, axis=0)
     distances = delta_e_2000(np.concatenate(spread_pixels, axis=1).T, medians)
-    colors = []
-    for sample, region_distances in zip(samples, np.split(distances, np.cumsum(counts)[:-1]), strict=True):
-        chroma, hue = chroma_hue(sample.median)
-        colors.append(
-            RegionColor(
-                L=float(sample.median[0]),
-                a=float(sample.median[1]),
-                b=float(sample.median[2]),
-                chroma=float(chroma),
-                hue_deg=float(hue),
-                spread=_median(region_distances),
-                pixel_count=sample.pixel_count,
-                hex=lab_to_hex(sample.median),
-            )
-        )
-    return colors
+    return [
+        RegionColor.from_lab(sample.median, _median(region_distances), sample.pixel_count)
+        for sample, region_distances in zip(samples, np.split(distances, np.cumsum(counts)[:-1]), strict=True)
+    ]
 
 
 def percentiles(values: FloatArray, percents: tuple[float, ...]) -> list[float]:
