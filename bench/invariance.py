@@ -46,7 +46,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +92,6 @@ from pipeline.features import (
 from pipeline.normalize import (
     LightingConfig,
     LightingCorrector,
-    _correction_table,
     _downscale,
     _gray_edge,
     white_balance_gains,
@@ -207,45 +206,39 @@ class Regions:
         return self._ratios[name]
 
 
-def measure(
-    regions: Regions, name: str, gains: FloatArray, statistic: str, reference_gains: Gains
-) -> RegionColor | None:
-    """One region's colour after correcting its raw pixels with `gains` (linear RGB, through the
-    pipeline's uint8 table) and measuring it at `reference_gains` (the sclera reference's)."""
+def measure(regions: Regions, name: str, statistic: str, gains: Gains) -> RegionColor | None:
+    """One region's colour from its raw pixels measured at `gains` (linear RGB: the correction's
+    times the sclera reference's, as the pipeline measures since feature version 4)."""
     pixels = regions.pixels[name]
     if statistic == "pipeline":
-        corrected = _correction_table(gains)[0][pixels, np.arange(3)]
         everything = np.ones((len(pixels), 1), dtype=bool)
         try:
-            return measure_region(corrected[:, None, :], everything, TRIMS[name], reference_gains)
+            return measure_region(pixels[:, None, :], everything, TRIMS[name], gains)
         except ValueError:  # every pixel clipped: the pipeline refuses skin/eyes, drops hair
             return None
     color = regions.ratio(name)
     if color is None:
         return None
-    lab = linear_rgb_to_lab(color * gains * reference_gains)
+    lab = linear_rgb_to_lab(color * gains)
     return RegionColor.from_lab(lab, spread=float("nan"), pixel_count=len(pixels))
 
 
-def feature_vector(
-    regions: Regions, gains: FloatArray, statistic: str, reference: ExposureReference | None
-) -> FloatArray:
+def feature_vector(regions: Regions, statistic: str, reference: ExposureReference) -> FloatArray:
     """The classifier's input (`ColorFeatures.to_vector` order); NaN when skin or eyes are lost.
 
-    Measured at the sclera `reference`'s gains, lowered as the pipeline lowers them where the skin
-    would become implausibly light (`pipeline.features.within_skin_ceiling`); None: no reference.
+    Measured at the `reference`'s gains (its lighting correction, and the sclera's exposure and
+    white when it has them), lowered as the pipeline lowers them where the skin would become
+    implausibly light (`pipeline.features.within_skin_ceiling`).
     """
-    reference_gains: Gains = 1.0 if reference is None else reference.channel_gains
-    skin = measure(regions, "skin", gains, statistic, reference_gains)
-    if reference is not None and skin is not None:
-        ceiled = within_skin_ceiling(reference, skin.L)
-        if ceiled.gain != reference.gain:
-            reference_gains = ceiled.channel_gains
-            skin = measure(regions, "skin", gains, statistic, reference_gains)
-    eyes = measure(regions, "eyes", gains, statistic, reference_gains)
+    skin = measure(regions, "skin", statistic, reference.channel_gains)
+    if skin is not None:
+        reference = within_skin_ceiling(reference, skin.L)
+        skin = measure(regions, "skin", statistic, reference.channel_gains)
+    gains = reference.channel_gains
+    eyes = measure(regions, "eyes", statistic, gains)
     if skin is None or eyes is None:
         return np.full(len(FEATURE_NAMES), np.nan)
-    hair = measure(regions, "hair", gains, statistic, reference_gains) if "hair" in regions.pixels else None
+    hair = measure(regions, "hair", statistic, gains) if "hair" in regions.pixels else None
     features = ColorFeatures(
         skin=skin,
         skin_ita=individual_typology_angle(skin.L, skin.b),
@@ -254,6 +247,15 @@ def feature_vector(
         hair_source=HairSource.SEGMENTATION if hair is not None else HairSource.NONE,
     )
     return features.to_vector().astype(np.float64)
+
+
+def unreferenced(gains: FloatArray) -> ExposureReference:
+    """A reference that measures at a correction's `gains` alone, with no sclera reading."""
+    return ExposureReference(gain=1.0, sclera_luminance=None, sclera_pixels=0, lighting_gains=_triple(gains))
+
+
+def _triple(values: FloatArray) -> tuple[float, float, float]:
+    return (float(values[0]), float(values[1]), float(values[2]))
 
 
 def cast_gains(light: Lighting) -> FloatArray:
@@ -312,8 +314,9 @@ def collect(root: Path, progress: bool = True) -> Collected:
                 continue
             measured[index] = True
             masks = analysis.regions
-            neutral_gains = white_balance_gains(analysis.lighting.illuminant)
-            neutral_gains = neutral_gains * 2.0**analysis.lighting.exposure_correction_ev
+            neutral_reference = analysis.features.exposure
+            assert neutral_reference is not None  # the Analyzer always measures at a reference
+            neutral_gains = np.asarray(neutral_reference.lighting_gains)
             neutral_estimates: dict[str, FloatArray] = {}
             for light in lights:
                 lit = light.apply(rgb)
@@ -325,26 +328,25 @@ def collect(root: Path, progress: bool = True) -> Collected:
                 small = _downscale(lit, config.stats_max_side)
                 green_rank = green_rank_gray_edge(small)
                 green_rank_gains = white_balance_gains(green_rank)
-                reference = max(scene_luminance(small, green_rank_gains), 1e-4)
+                scene_y = max(scene_luminance(small, green_rank_gains), 1e-4)
                 if light is NEUTRAL:
-                    scene.append(reference)
+                    scene.append(scene_y)
                 gains = {
-                    "shipped": white_balance_gains(report.illuminant) * 2.0**report.exposure_correction_ev,
+                    "shipped": np.asarray(normalized.gains),
                     "oracle": neutral_gains / cast_gains(light),
                     "green-rank gray edge": green_rank_gains,
-                    "green-rank gray edge + scene exposure": green_rank_gains * (SCENE_TARGET_Y / reference),
+                    "green-rank gray edge + scene exposure": green_rank_gains * (SCENE_TARGET_Y / scene_y),
                 }
-                # The shipped features are measured at the sclera reference of the corrected photo;
-                # the oracle's corrected photo is the neutral one, so it takes the neutral reference.
-                # The green-rank rows are alternatives without it.
-                exposure = {
-                    "shipped": sclera_exposure(normalized.rgb, analysis.landmarks),
-                    "oracle": analysis.features.exposure,
+                # The shipped features are measured at the sclera reference of the cast photo; the
+                # oracle's corrected photo is the neutral one, so it takes the neutral reference with
+                # the cast undone. The green-rank rows are alternatives without a sclera reference.
+                references = {
+                    "shipped": sclera_exposure(lit, analysis.landmarks, lighting_gains=normalized.gains),
+                    "oracle": replace(neutral_reference, lighting_gains=_triple(gains["oracle"])),
                 }
                 for (correction, statistic), by_light in features.items():
-                    by_light[light.name][index] = feature_vector(
-                        regions, gains[correction], statistic, exposure.get(correction)
-                    )
+                    reference = references.get(correction) or unreferenced(gains[correction])
+                    by_light[light.name][index] = feature_vector(regions, statistic, reference)
                 estimates = {"shipped": np.asarray(report.illuminant), "green-rank gray edge": green_rank}
                 if light is NEUTRAL:
                     neutral_estimates = estimates

@@ -21,7 +21,7 @@ FloatArray = npt.NDArray[np.float64]
 
 # (share, mean L*a*b*, standard deviation L*a*b*) per group. The first group of each region is what
 # the pipeline itself measures on portrait photos after its lighting correction (163 usable photos
-# of the labelled set under neutral light, feature version 3, `python -m models.photo_population`;
+# of the labelled set under neutral light, feature version 4, `python -m models.photo_population`;
 # only these numbers are kept): lighter and far less chromatic than spectrophotometer data, with a
 # widely spread skin hue angle. The model must be trained where its inputs actually fall, so it
 # gets half the realistic population; the literature groups keep it sound for other cameras and
@@ -30,7 +30,7 @@ FloatArray = npt.NDArray[np.float64]
 # European skin, medium (South/South-East Asian, Latin, Middle Eastern), deep (African and South
 # Asian) skin.
 SKIN_GROUPS = (
-    (1.00, (80.9, 5.2, 6.6), (7.5, 4.0, 4.5)),
+    (1.00, (79.1, 6.0, 7.3), (8.1, 4.0, 4.6)),
     (0.55, (65.0, 11.5, 17.0), (5.0, 2.5, 3.0)),
     (0.30, (56.0, 13.0, 20.0), (4.0, 2.5, 3.0)),
     (0.15, (42.0, 12.0, 17.0), (6.0, 2.5, 3.5)),
@@ -39,14 +39,14 @@ SKIN_GROUPS = (
 # group is wide in b*: an iris ring measured in a photo picks up warm eyelid shadow and
 # reflections (the astronaut reference photo measures L* 27, b* 25).
 EYE_GROUPS = (
-    (1.00, (16.0, 6.0, 0.6), (7.7, 2.8, 4.1)),
+    (1.00, (16.6, 6.0, 0.7), (7.7, 2.7, 4.1)),
     (0.70, (31.0, 6.0, 12.0), (5.0, 2.5, 6.0)),
     (0.12, (42.0, 2.0, 14.0), (5.0, 2.0, 4.0)),
     (0.18, (47.0, -2.0, -6.0), (6.0, 1.5, 4.0)),
 )
 # Hair: black, dark brown, brown/auburn, blonde, grey/ash.
 HAIR_GROUPS = (
-    (1.00, (20.1, 4.3, 1.0), (12.3, 4.2, 7.1)),
+    (1.00, (20.2, 4.3, 1.0), (12.4, 4.2, 7.2)),
     (0.35, (16.0, 1.5, 2.0), (3.0, 1.0, 2.0)),
     (0.30, (24.0, 4.0, 7.0), (4.0, 1.5, 3.0)),
     (0.15, (33.0, 9.0, 14.0), (5.0, 3.0, 4.0)),

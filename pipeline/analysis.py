@@ -21,9 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.decode import DecodeLimits, decode_image
-from pipeline.exposure import sclera_exposure
-from pipeline.features import ColorFeatures, extract_features
+from pipeline.features import ColorFeatures
 from pipeline.landmark import FaceLandmarks, FaceMeshDetector, LandmarkConfig
+from pipeline.measure import measure_colors
 from pipeline.normalize import LightingConfig, LightingCorrector, LightingReport
 from pipeline.regions import FaceRegions, RegionConfig, RegionExtractor
 
@@ -130,7 +130,7 @@ class Analyzer:
         features = _timed(
             timings,
             "features",
-            lambda: extract_features(corrected, regions, sclera_exposure(corrected, landmarks)),
+            lambda: measure_colors(normalized, landmarks, regions),
         )
         diagnosis: DiagnosisResult | None = None
         if self.diagnoser is not None:

@@ -29,21 +29,16 @@ pixels: the rest is shaded by lids and lashes and reddened by vessels. Where few
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Final
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.color import LUMINANCE_WEIGHTS, FloatArray, uint8_to_linear
+from pipeline.color import LUMINANCE_WEIGHTS, FloatArray
 from pipeline.features import percentiles
+from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks
-from pipeline.regions import LEFT_EYE_CYCLE, RIGHT_EYE_CYCLE
-
-_LEVELS: Final = uint8_to_linear(np.arange(256, dtype=np.uint8))
-_LEVEL_LUMINANCE: Final = _LEVELS[:, None] * LUMINANCE_WEIGHTS[None, :]
-# Any channel at or above this sRGB level is clipped: its brightness is a floor, not a measurement.
-_CLIPPED: Final = 250
+from pipeline.regions import LEFT_EYE_CYCLE, RIGHT_EYE_CYCLE, SUBPIXEL_BITS, fixed_point
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,7 @@ class ExposureConfig:
     `sclera_level`: the sclera's luminance Y (0-1, linear) that counts as standard exposure: the
     median, over the season-labelled portraits (professionally exposed), of the `percentile` below
     after the lighting stage: 0.366 over the 200 photos measured with `bench.accuracy`'s relaxed
-    head-pose limits; `python -m models.photo_population` prints 0.355 over the 163 within the
+    head-pose limits; `python -m models.photo_population` prints 0.358 over the 163 within the
     service's limits (since Face Mesh is placed on the lighting stage's face), 3% of gain apart.
     `percentile`: the sclera's brighter part, because its rim is shaded by the lids and lashes;
     not its brightest, which clips first in a bright photo (the astronaut's: at the 90th percentile
@@ -82,7 +77,7 @@ class ExposureConfig:
     min_gain: float = 0.5
     max_gain: float = 4.0
     iris_margin: float = 1.1
-    sclera_chromaticity: tuple[float, float, float] = (0.3544, 0.3168, 0.3251)
+    sclera_chromaticity: tuple[float, float, float] = (0.3545, 0.3169, 0.3257)
     white_percentile: float = 50.0
     max_white_gain: float = 2.0
 
@@ -93,7 +88,9 @@ class ExposureReference:
 
     `gain` scales brightness; `white_gains` (linear R, G, B) correct the colour of the light and
     leave the sclera's luminance as it was; `sclera_chromaticity` is what they were computed from
-    (None: too few unclipped sclera pixels). `limited_by_skin`: the sclera asked for more brightening
+    (None: too few unclipped sclera pixels). All of them act on top of `lighting_gains`, the lighting
+    stage's own correction (`pipeline.normalize.NormalizedImage.gains`): the colours are measured
+    from the photo as taken, at the product of both. `limited_by_skin`: the sclera asked for more brightening
     than the skin can plausibly take, so the features lowered the gain
     (`pipeline.features.MAX_REFERENCED_SKIN_LIGHTNESS`).
     """
@@ -104,6 +101,7 @@ class ExposureReference:
     limited_by_skin: bool = False
     white_gains: tuple[float, float, float] = (1.0, 1.0, 1.0)
     sclera_chromaticity: tuple[float, float, float] | None = None
+    lighting_gains: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     @property
     def used(self) -> bool:
@@ -115,52 +113,64 @@ class ExposureReference:
 
     @property
     def channel_gains(self) -> npt.NDArray[np.float64]:
-        """What the features multiply linear R, G, B by: brightness and white together."""
-        return self.gain * np.asarray(self.white_gains, dtype=np.float64)
+        """What the features multiply the photo's linear R, G, B by: lighting, brightness and white."""
+        white = np.asarray(self.white_gains, dtype=np.float64)
+        return np.asarray(self.gain * white * np.asarray(self.lighting_gains, dtype=np.float64))
 
 
 def sclera_exposure(
-    rgb: npt.NDArray[np.uint8], landmarks: FaceLandmarks, config: ExposureConfig | None = None
+    rgb: npt.NDArray[np.uint8],
+    landmarks: FaceLandmarks,
+    config: ExposureConfig | None = None,
+    lighting_gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
 ) -> ExposureReference:
-    """The exposure and white gains from the whites of both eyes of the (lighting-corrected) image."""
+    """The exposure and white gains from the whites of both eyes of the photo as taken, read as
+    the lighting stage's `lighting_gains` (linear R, G, B) would show them.
+
+    Clipping is judged on the photo as taken, and a partly clipped sclera pixel is rebuilt from its
+    unclipped channels (`pipeline.highlights`): a warm lamp clips the sclera's red as it does the
+    skin's, and without it the brightest sclera pixels would leave the reading.
+    """
     cfg = config or ExposureConfig()
+    lighting = np.asarray(lighting_gains, dtype=np.float64)
     pixels = _sclera_pixels(rgb, landmarks.points, cfg.iris_margin)
-    clipped = (pixels >= _CLIPPED).any(axis=1)
-    chromaticity = sclera_chromaticity(pixels[~clipped], cfg.white_percentile, cfg.min_pixels)
+    linear, blown = rebuild_clipped(pixels, 1.0 / lighting)
+    linear *= lighting
+    chromaticity = sclera_chromaticity(linear[~blown], cfg.white_percentile, cfg.min_pixels)
     white = ExposureReference(
         gain=1.0,
         sclera_luminance=None,
         sclera_pixels=len(pixels),
         white_gains=_white_gains(chromaticity, cfg),
         sclera_chromaticity=None if chromaticity is None else _triple(chromaticity),
+        lighting_gains=_triple(lighting),
     )
-    # The percentile is taken over every sclera pixel; a clipped one only says "at least this
-    # bright", so when the percentile falls among them the level is unknown, not low.
-    if len(pixels) < cfg.min_pixels or np.mean(clipped) > 1.0 - cfg.percentile / 100.0:
+    # The percentile is taken over every sclera pixel; one with every channel clipped only says
+    # "at least this bright" (it enters at its clipped level), so when the percentile could fall
+    # among them the level is unknown, not low.
+    if len(pixels) < cfg.min_pixels or np.mean(blown) > 1.0 - cfg.percentile / 100.0:
         return white
-    (level,) = percentiles(_luminance(pixels), (cfg.percentile,))
+    (level,) = percentiles(linear @ LUMINANCE_WEIGHTS, (cfg.percentile,))
     gain = float(np.clip(cfg.sclera_level / max(level, 1e-6), cfg.min_gain, cfg.max_gain))
     return replace(white, gain=gain, sclera_luminance=level)
 
 
-def sclera_chromaticity(
-    unclipped: npt.NDArray[np.uint8], white_percentile: float, min_pixels: int
-) -> FloatArray | None:
+def sclera_chromaticity(sclera: FloatArray, white_percentile: float, min_pixels: int) -> FloatArray | None:
     """Linear r, g, b (summing to 1) of the sclera's brighter part (the mean of its pixels at or
     above `white_percentile` of luminance), or None with too few pixels.
 
-    `unclipped`: sclera pixels with no channel clipped (a clipped channel's level is a floor, which
-    would tint the estimate).
+    `sclera`: linear RGB of the sclera pixels that are not blown out (a pixel with every channel
+    clipped says nothing of the light's colour).
     """
-    if len(unclipped) < min_pixels:
+    if len(sclera) < min_pixels:
         return None
-    luminance = _luminance(unclipped)
+    luminance = sclera @ LUMINANCE_WEIGHTS
     (threshold,) = percentiles(luminance, (white_percentile,))
     # The mean, not the median: when Face Mesh lands half a pixel elsewhere (as it does on the same
     # face under another light) a few rim pixels enter or leave the set, and a median of a few
     # hundred quantised levels jumps where the mean moves by a fraction; measured on the labelled
     # portraits the mean moved half as much (about 0.7% against 1.7% RMS per channel).
-    color = _LEVELS[unclipped[luminance >= threshold]].mean(axis=0)
+    color = sclera[luminance >= threshold].mean(axis=0)
     total = float(color.sum())
     return color / total if total > 0.0 else None
 
@@ -183,13 +193,6 @@ def _triple(values: FloatArray) -> tuple[float, float, float]:
     return (float(values[0]), float(values[1]), float(values[2]))
 
 
-def _luminance(pixels: npt.NDArray[np.uint8]) -> FloatArray:
-    """Linear luminance Y of sRGB uint8 pixels, from per-level tables (no per-pixel powers)."""
-    luminance = _LEVEL_LUMINANCE[pixels[:, 0], 0] + _LEVEL_LUMINANCE[pixels[:, 1], 1]
-    luminance += _LEVEL_LUMINANCE[pixels[:, 2], 2]
-    return np.asarray(luminance, dtype=np.float64)
-
-
 def _sclera_pixels(
     rgb: npt.NDArray[np.uint8], points: npt.NDArray[np.float64], iris_margin: float
 ) -> npt.NDArray[np.uint8]:
@@ -205,13 +208,21 @@ def _sclera_pixels(
             continue
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         offset = np.array([x0, y0], dtype=np.float64)
-        cv2.fillPoly(mask, [np.round(outline - offset).astype(np.int32)], (1,))
+        cv2.fillPoly(mask, [fixed_point(outline - offset)], (1,), shift=SUBPIXEL_BITS)
         ring = points[list(iris), :2] - offset
         # np.mean and np.linalg.norm written out (the same operations): for four points their
         # wrappers cost several times the arithmetic.
         center = ring.sum(axis=0) / len(ring)
         spokes = ring - center
         radius = float(np.sqrt((spokes * spokes).sum(axis=1)).sum()) / len(ring) * iris_margin
-        cv2.circle(mask, (round(center[0]), round(center[1])), int(np.ceil(radius)), (0,), -1)
+        center_fixed = fixed_point(center)
+        cv2.circle(
+            mask,
+            (int(center_fixed[0]), int(center_fixed[1])),
+            int(fixed_point(radius)),
+            (0,),
+            -1,
+            shift=SUBPIXEL_BITS,
+        )
         parts.append(rgb[y0:y1, x0:x1][mask.astype(bool)])
     return np.concatenate(parts) if parts else np.zeros((0, 3), np.uint8)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 import cv2
@@ -171,13 +172,27 @@ class LightingReport:
 
 @dataclass(frozen=True)
 class NormalizedImage:
-    """The corrected picture (same size as the input), what was measured, and where the face was."""
+    """The photo as taken, the correction of its lighting, what was measured, and where the face was.
 
-    rgb: Uint8Image = field(repr=False)
+    The correction is kept as linear gains (R, G, B: white balance times exposure) beside the
+    untouched photo, and the colours are measured from the photo at those gains in floating point
+    (`pipeline.measure`). An 8-bit corrected copy would clip every channel the correction brightens
+    and hide which levels the camera clipped (a clipped red of 255, darkened, looks like a
+    measurement of 220). That copy, `rgb`, is what Face Mesh and people see; it is made on first
+    use, so the stages pass one image between them, not two.
+    """
+
+    original: Uint8Image = field(repr=False)
+    gains: tuple[float, float, float]
     report: LightingReport
     face_box: Box | None
     # Every face the short-range detector found, most confident first: Face Mesh starts from these.
     faces: tuple[DetectedFace, ...] = ()
+
+    @cached_property
+    def rgb(self) -> Uint8Image:
+        """The corrected picture (same size as the photo), sRGB uint8."""
+        return _apply_table(self.original, _correction_table(np.asarray(self.gains)))
 
 
 class LightingCorrector:
@@ -227,9 +242,14 @@ class LightingCorrector:
         )
         if report.score < config.min_score or (client_score is not None and client_score < config.min_score):
             raise _poor_lighting(report, client_score, config.min_score)
-        ev = report.exposure_correction_ev
-        table = balance if ev == 0.0 else _correction_table(gains * 2.0**ev)
-        return NormalizedImage(rgb=_apply_table(rgb, table), report=report, face_box=face_box, faces=faces)
+        corrected = gains * 2.0**report.exposure_correction_ev
+        return NormalizedImage(
+            original=rgb,
+            gains=(float(corrected[0]), float(corrected[1]), float(corrected[2])),
+            report=report,
+            face_box=face_box,
+            faces=faces,
+        )
 
 
 def estimate_illuminant(

@@ -69,6 +69,10 @@ LEFT_EYEBROW = connection_indices(mesh_connections.FACEMESH_LEFT_EYEBROW)
 RIGHT_CHEEK = (117, 118, 101, 36, 205, 187, 123, 116)
 LEFT_CHEEK = (346, 347, 330, 266, 425, 411, 352, 345)
 FOREHEAD = (69, 108, 151, 337, 299, 296, 336, 9, 107, 66)
+# Outlines are drawn at 1/16 pixel (OpenCV's fixed-point `shift`). Rounded to whole pixels, a
+# landmark that Face Mesh moves by a fraction of a pixel (as it does on the same face under another
+# light: median 0.2-0.5 px on the labelled portraits) moves a region's edge by a whole row of pixels.
+SUBPIXEL_BITS = 4
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,8 @@ class FaceRegions:
 class _Window:
     """A crop of the image around the head; polygons are drawn in its coordinates.
 
-    `points` are the landmarks' pixel positions in the window, rounded once for every polygon.
+    `points` are the landmarks' pixel positions in the window; `fixed` the same in OpenCV's fixed
+    point (SUBPIXEL_BITS), converted once for every polygon.
     """
 
     def __init__(
@@ -130,7 +135,8 @@ class _Window:
         self.x0, self.y0 = max(0, x0), max(0, y0)
         self.x1, self.y1 = min(width, x1), min(height, y1)
         self.shape = (self.y1 - self.y0, self.x1 - self.x0)
-        self.points = np.asarray(np.round(points[:, :2] - (self.x0, self.y0)), dtype=np.int32)
+        self.points = np.asarray(points[:, :2] - (self.x0, self.y0), dtype=np.float64)
+        self.fixed = fixed_point(self.points)
 
     def polygon(
         self,
@@ -146,17 +152,22 @@ class _Window:
         at a fraction of the cost.
         """
         mask = np.zeros(self.shape, np.uint8) if into is None else into
-        local = self.points[list(indices)]
+        local = self.fixed[list(indices)]
         outline = cv2.convexHull(local) if convex_hull else local.reshape(-1, 1, 2)
-        cv2.fillPoly(mask, [outline], (1,))
+        cv2.fillPoly(mask, [outline], (1,), shift=SUBPIXEL_BITS)
         if grow >= 0.5:
-            cv2.polylines(mask, [outline], True, (1,), thickness=2 * round(grow) + 1)
+            cv2.polylines(mask, [outline], True, (1,), thickness=2 * round(grow) + 1, shift=SUBPIXEL_BITS)
         return mask
 
     def to_full(self, mask: npt.NDArray[np.uint8] | BoolMask, image_size: tuple[int, int]) -> BoolMask:
         full = np.zeros((image_size[1], image_size[0]), dtype=bool)
         full[self.y0 : self.y1, self.x0 : self.x1] = mask.astype(bool)
         return full
+
+
+def fixed_point(values: npt.ArrayLike) -> npt.NDArray[np.int32]:
+    """Pixel coordinates (or lengths) as OpenCV's fixed-point numbers with SUBPIXEL_BITS fraction bits."""
+    return np.asarray(np.round(np.asarray(values, dtype=np.float64) * (1 << SUBPIXEL_BITS)), dtype=np.int32)
 
 
 def _erode(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:
@@ -292,12 +303,12 @@ class RegionExtractor:
         eyes = np.zeros(window.shape, np.uint8)
         height, width = window.shape
         for iris, contour in ((RIGHT_IRIS, RIGHT_EYE_CYCLE), (LEFT_IRIS, LEFT_EYE_CYCLE)):
-            ring_pts = window.points[list(iris)].astype(np.float64)
+            ring_pts = window.points[list(iris)]
             center = ring_pts.mean(axis=0)
             radius = float(np.linalg.norm(ring_pts - center, axis=1).mean())
             cx, cy = round(center[0]), round(center[1])
             outer = max(1, round(cfg.iris_outer * radius))
-            outline = window.points[list(contour)]
+            outline = np.round(window.points[list(contour)]).astype(np.int32)
             # Everything is drawn in a box around the eye opening and the ring's outer circle, a few
             # percent of the window. Two more pixels keep the opening's 3x3 erosion the same as on
             # the whole window. cv2 fills the same pixels after an integer shift, but not when a
@@ -308,11 +319,16 @@ class RegionExtractor:
             if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
                 x0, y0, x1, y1 = 0, 0, width, height
             ring = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            cv2.circle(ring, (cx - x0, cy - y0), outer, (1,), -1)
-            cv2.circle(ring, (cx - x0, cy - y0), max(0, round(cfg.iris_inner * radius)), (0,), -1)
+            box_center = tuple(int(v) for v in fixed_point(center - (x0, y0)))
+            cv2.circle(
+                ring, box_center, int(fixed_point(cfg.iris_outer * radius)), (1,), -1, shift=SUBPIXEL_BITS
+            )
+            inner = int(fixed_point(cfg.iris_inner * radius))
+            cv2.circle(ring, box_center, inner, (0,), -1, shift=SUBPIXEL_BITS)
             # Keep off the eyelid line: erode the eye opening by one pixel.
             opening = np.zeros_like(ring)
-            cv2.fillPoly(opening, [(outline - np.array([x0, y0], np.int32)).reshape(-1, 1, 2)], (1,))
+            box_outline = window.fixed[list(contour)] - fixed_point((x0, y0))
+            cv2.fillPoly(opening, [box_outline.reshape(-1, 1, 2)], (1,), shift=SUBPIXEL_BITS)
             ring &= _erode(opening, 1)
             box = (slice(y0, y1), slice(x0, x1))
             eyes[box] |= ring & self._not_specular(luma[box], ring)

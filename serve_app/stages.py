@@ -15,9 +15,9 @@ from ray import serve
 from pipeline.classify import SeasonClassifier
 from pipeline.decode import decode_image
 from pipeline.diagnosis import Diagnoser, Diagnosis, LightingSummary
-from pipeline.exposure import sclera_exposure
-from pipeline.features import ColorFeatures, extract_features
+from pipeline.features import ColorFeatures
 from pipeline.landmark import FaceMeshDetector
+from pipeline.measure import measure_colors
 from pipeline.normalize import LightingCorrector, LightingReport, NormalizedImage
 from pipeline.regions import RegionExtractor
 from serve_app.settings import get_settings
@@ -48,7 +48,7 @@ class Landmark:
     def __call__(self, image: NormalizedImage) -> ColorFeatures:
         landmarks = self._detector.detect(image.rgb, image.faces)
         regions = self._regions.extract(image.rgb, landmarks)
-        return extract_features(image.rgb, regions, sclera_exposure(image.rgb, landmarks))
+        return measure_colors(image, landmarks, regions)
 
 
 @serve.deployment

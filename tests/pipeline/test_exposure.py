@@ -58,10 +58,20 @@ def test_the_gain_is_limited(landmarks):
     assert dark.gain == ExposureConfig().max_gain
 
 
-def test_a_sclera_clipped_above_its_reference_percentile_is_not_trusted(landmarks):
-    """One stop brighter, the astronaut's whites of the eyes are blown out: no reference then,
-    rather than a level read from the darker, unclipped rest."""
-    assert not sclera_exposure(faces.exposed(1.0), landmarks).used
+def test_a_sclera_with_some_channels_clipped_is_still_read(landmarks):
+    """One stop brighter, red or green is clipped on about 40% of the astronaut's sclera and every
+    channel on about 12%: the clipped channels are rebuilt (`pipeline.highlights`), so the level
+    still reads twice the neutral one instead of being given up."""
+    neutral = sclera_exposure(faces.astronaut(), landmarks)
+    brighter = sclera_exposure(faces.exposed(1.0), landmarks)
+    assert neutral.sclera_luminance is not None and brighter.sclera_luminance is not None
+    assert brighter.sclera_luminance / neutral.sclera_luminance == pytest.approx(2.0, rel=0.1)
+
+
+def test_a_sclera_blown_out_above_its_reference_percentile_is_not_trusted(landmarks):
+    """1.5 stops brighter, more than a quarter of the sclera has every channel clipped: the 75th
+    percentile is unknown, so there is no reference rather than a level read from the rest."""
+    assert not sclera_exposure(faces.exposed(1.5), landmarks).used
 
 
 def test_the_analysis_measures_the_same_colours_one_stop_darker():

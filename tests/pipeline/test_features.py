@@ -16,7 +16,6 @@ from pipeline.color import (
     lab_to_hex,
     linear_rgb_to_lab,
     srgb_uint8_to_lab,
-    uint8_to_linear,
 )
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import (
@@ -32,6 +31,7 @@ from pipeline.features import (
     measure_region,
     percentiles,
 )
+from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import FaceMeshDetector
 from pipeline.regions import FaceRegions, RegionExtractor
 from tests.pipeline.measured_faces import with_skin
@@ -162,8 +162,8 @@ def plain_numpy_region(
     """`measure_region` written the straightforward way, with np.percentile and np.median."""
     pixels = rgb[mask]
     sample = pixels[:: max(1, len(pixels) // 2000)]
-    unclipped = sample[(sample < 250).all(axis=1)]
-    lab = linear_rgb_to_lab(uint8_to_linear(unclipped) * gain)
+    linear, blown = rebuild_clipped(sample, np.full(3, 1.0 / gain))
+    lab = linear_rgb_to_lab(linear[~blown] * gain)
     low, high = np.percentile(lab[:, 0], (trim.low_pct, trim.high_pct))
     kept = lab[(lab[:, 0] >= low) & (lab[:, 0] <= high)]
     median = np.median(kept, axis=0)
