@@ -52,7 +52,17 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bench.accuracy import FOLDS, RELAXED_POSE, SEED, _calibrated, _logistic, _pct, _table
+from bench.accuracy import (
+    FOLDS,
+    RELAXED_POSE,
+    SEED,
+    Fitter,
+    TrainingRows,
+    _calibrated,
+    _logistic,
+    _pct,
+    _table,
+)
 from models.labelled import (
     AUGMENT,
     DEFAULT_DATASET,
@@ -392,9 +402,7 @@ class Scores:
     top_share: float
 
 
-def cross_validate(
-    matrices: dict[str, FloatArray], seasons: Sequence[str], fit: Callable[[FloatArray, list[str]], Predictor]
-) -> Scores:
+def cross_validate(matrices: dict[str, FloatArray], seasons: Sequence[str], fit: Fitter) -> Scores:
     """Fit on the training folds (neutral + augmentation casts), score neutral accuracy and how
     often the season predicted under each moderate cast equals the one predicted under neutral."""
     from sklearn.model_selection import StratifiedKFold
@@ -408,8 +416,9 @@ def cross_validate(
     for train, test in folds:
         x = np.vstack([matrices[name][train] for name in training])
         y = np.concatenate([truth[train]] * len(training))
+        photos = np.tile(train, len(training))
         keep = ~np.isnan(x).any(axis=1)
-        predict = fit(x[keep], [str(s) for s in y[keep]])
+        predict = fit(TrainingRows(x[keep], [str(s) for s in y[keep]], photos[keep]))
         for name in evaluated:
             predicted[name][test] = predict(matrices[name][test])
     neutral = predicted[NEUTRAL.name]
@@ -459,7 +468,7 @@ def report_lines(collected: Collected, markdown: bool = False) -> list[str]:
         "skin L* p50 / p95",
         "not measured: " + " / ".join([NEUTRAL.name, *moderate]),
     ]
-    classifiers: list[tuple[str, Callable[[FloatArray, list[str]], Predictor]]] = [
+    classifiers: list[tuple[str, Fitter]] = [
         ("calibrated rules (the shipped classifier)", _calibrated),
         ("logistic regression on the same features", _logistic),
     ]

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import yaml
 
-from models.calibrate import calibrate_rules, fit_axis, predict_seasons, rules_from_document
+from models.calibrate import AxisFit, calibrate_rules, fit_axis, predict_seasons, rules_from_document
 from models.rules import RULES_PATH, Rules
 from models.synthetic import FloatArray, sample_population
+from pipeline.features import FEATURE_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +46,39 @@ def test_calibrated_document_is_a_valid_rules_file(population: FloatArray) -> No
 
     assert set(doc["seasons"]) == {"spring", "summer", "autumn", "winter"}
     assert len(rules.label_indices(population[:10])) == 10
+
+
+def test_the_stability_penalty_moves_weight_to_the_term_the_light_does_not_move(
+    population: FloatArray,
+) -> None:
+    """Two terms say equally much about warmth, but one (hair b*) changes from one lighting of the
+    same photo to the next while the other (skin b*) stays put: penalising the spread of a photo's
+    scores shifts the weight to the steady term, and the photo's scores spread less."""
+    spec = yaml.safe_load(RULES_PATH.read_text())["axes"]["undertone"]["terms"]
+    names = list(FEATURE_NAMES)
+    rng = np.random.default_rng(11)
+    photos_n, lightings = 300, 4
+    warmth = rng.normal(0.0, 1.0, photos_n)
+    rows = np.repeat(population[:photos_n], lightings, axis=0)
+    photos = np.repeat(np.arange(photos_n), lightings)
+    steady = warmth + rng.normal(0.0, 0.8, photos_n)  # one error per photo, the same in every light
+    rows[:, names.index("skin_b")] = np.repeat(steady, lightings)
+    rows[:, names.index("hair_b")] = warmth[photos] + rng.normal(0.0, 0.8, len(rows))  # new in each light
+    rows[:, names.index("hair_present")] = 1.0
+    warm = np.repeat(warmth > 0.0, lightings)
+
+    plain = fit_axis(rows, warm, spec, photos, stability_penalty=0.0)
+    penalised = fit_axis(rows, warm, spec, photos, stability_penalty=4.0)
+
+    def share(fit: AxisFit) -> float:
+        skin, hair = float(fit.terms["skin_b"]["weight"]), float(fit.terms["hair_b"]["weight"])
+        return skin / (skin + hair)
+
+    def spread(fit: AxisFit) -> float:
+        z = {n: (rows[:, names.index(n)] - t["ref"]) / t["scale"] for n, t in fit.terms.items()}
+        score = sum(t["weight"] * z[n] for n, t in fit.terms.items())
+        return float(np.mean(np.var(np.asarray(score).reshape(photos_n, lightings), axis=1)))
+
+    assert 0.35 < share(plain) < 0.65
+    assert share(penalised) > share(plain) + 0.15
+    assert spread(penalised) < 0.5 * spread(plain)
