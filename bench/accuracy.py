@@ -439,8 +439,10 @@ MARKDOWN_NOTES = (
     "optimism; its neighbours show how little. Against the plain fit (0) it keeps the season for "
     "95.3% instead of 92.7% of photos under 4000 K, at season accuracy 41.3% instead of 40.3%.",
     "- The shipped method calibrates the undertone axis only (`models.calibrate.CALIBRATED_AXES`); "
-    "fitting the value axis too gives the same accuracy but places the reference face of the "
-    "model's metamorphic and stability tests on a season boundary.",
+    "fitting the value axis too places the reference face of the model's metamorphic and "
+    "stability tests on a season boundary, and with feature version 4 and the stability penalty "
+    "(2026-11-26) gives 43.2% season and 67.0% warm/cool accuracy but keeps the season under -1 EV "
+    "for only 94.5% of photos (95.3 / 96.5 / 83.9% under 4000 K / 8000 K / +1 EV).",
     "- +1 EV: the labelled portraits are bright studio photos (median skin L* about 79), so one "
     "stop more clips the red channel across most faces and two channels on much of them; the gate "
     "refuses 56.8%, every one for blown highlights (two channels clipped on a large part of the "
