@@ -90,6 +90,7 @@ from pipeline.features import (
     EYE_TRIM,
     FEATURE_NAMES,
     HAIR_TRIM,
+    LIPS_TRIM,
     SKIN_TRIM,
     ColorFeatures,
     Gains,
@@ -194,7 +195,7 @@ def ratio_color(pixels: Uint8Image, trim: Trim) -> FloatArray | None:
     return out
 
 
-TRIMS = {"skin": SKIN_TRIM, "eyes": EYE_TRIM, "hair": HAIR_TRIM}
+TRIMS = {"skin": SKIN_TRIM, "eyes": EYE_TRIM, "lips": LIPS_TRIM, "hair": HAIR_TRIM}
 
 
 @dataclass
@@ -234,7 +235,7 @@ def measure(regions: Regions, name: str, statistic: str, gains: Gains) -> Region
 
 
 def feature_vector(regions: Regions, statistic: str, reference: ExposureReference) -> FloatArray:
-    """The classifier's input (`ColorFeatures.to_vector` order); NaN when skin or eyes are lost.
+    """The classifier's input (`ColorFeatures.to_vector` order); NaN when skin, eyes or lips are lost.
 
     Measured at the `reference`'s gains (its lighting correction, and the sclera's exposure and
     white when it has them), lowered as the pipeline lowers them where the skin would become
@@ -246,13 +247,15 @@ def feature_vector(regions: Regions, statistic: str, reference: ExposureReferenc
         skin = measure(regions, "skin", statistic, reference.channel_gains)
     gains = reference.channel_gains
     eyes = measure(regions, "eyes", statistic, gains)
-    if skin is None or eyes is None:
+    lips = measure(regions, "lips", statistic, gains)
+    if skin is None or eyes is None or lips is None:
         return np.full(len(FEATURE_NAMES), np.nan)
     hair = measure(regions, "hair", statistic, gains) if "hair" in regions.pixels else None
     features = ColorFeatures(
         skin=skin,
         skin_ita=individual_typology_angle(skin.L, skin.b),
         eyes=eyes,
+        lips=lips,
         hair=hair,
         hair_source=HairSource.SEGMENTATION if hair is not None else HairSource.NONE,
     )
@@ -330,7 +333,7 @@ def collect(root: Path, progress: bool = True) -> Collected:
             neutral_estimates: dict[str, FloatArray] = {}
             for light in lights:
                 lit = light.apply(rgb)
-                named = {"skin": masks.skin, "eyes": masks.eyes, "hair": masks.hair}
+                named = {"skin": masks.skin, "eyes": masks.eyes, "lips": masks.lips, "hair": masks.hair}
                 regions = Regions({name: lit[mask] for name, mask in named.items() if mask is not None})
                 normalized = corrector.correct(lit)
                 report = normalized.report

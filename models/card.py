@@ -177,7 +177,7 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "",
         "```",
         ",".join(card["input"]["feature_names"]) + ",season_type",
-        "65.1,11.8,17.9,21.4,56.6,45.2,33.0,5.1,9.2,10.5,18.0,2.0,3.1,3.7,1,47.1,32.1,summer_cool_light",
+        "65.1,11.8,17.9,21.4,56.6,45.2,33.0,5.1,9.2,10.5,18.0,2.0,3.1,3.7,1,47.1,32.1,52.0,30.5,6.2,31.1,summer_cool_light",
         "```",
         "",
         "A photo's row is `ColorFeatures.to_vector()` in `FEATURE_NAMES` order, e.g.",

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({white[0]:.4f}, {white[1]:.4f}, {white[2]:.4f})"
     )
     print("\nsynthetic.py photo group (mean L*a*b*, sd L*a*b*):")
-    for region, prefix in (("skin", "skin"), ("eyes", "eye"), ("hair", "hair")):
+    for region, prefix in (("skin", "skin"), ("eyes", "eye"), ("lips", "lips"), ("hair", "hair")):
         lab = x[:, [FEATURE_NAMES.index(f"{prefix}_{c}") for c in "Lab"]]
         if prefix == "hair":
             lab = lab[x[:, FEATURE_NAMES.index("hair_present")] > 0.5]

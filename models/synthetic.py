@@ -54,12 +54,17 @@ HAIR_GROUPS = (
     (0.08, (45.0, 0.5, 2.0), (10.0, 1.0, 2.0)),
 )
 HAIR_PRESENT_SHARE = 0.85
+# Lips (the ring between their outer edge and the mouth opening), as the pipeline measures them on
+# the labelled portraits (feature version 5): the only group, for want of published lip colours
+# measured the same way; many of these portraits wear lipstick, so the spread is wide.
+LIPS_GROUPS = ((1.00, (54.3, 35.6, 9.3), (7.6, 10.3, 7.2)),)
 
 # Plausible bounds (L*, a*, b*) of each region; realistic samples are clipped to them and the broad
 # component is uniform inside them.
 SKIN_BOUNDS = ((28.0, 97.0), (-4.0, 26.0), (-8.0, 34.0))
 EYE_BOUNDS = ((2.0, 65.0), (-6.0, 18.0), (-16.0, 36.0))
 HAIR_BOUNDS = ((2.0, 75.0), (-4.0, 18.0), (-12.0, 36.0))
+LIPS_BOUNDS = ((25.0, 80.0), (5.0, 55.0), (-10.0, 30.0))
 
 
 def _mixture(
@@ -83,7 +88,7 @@ def _uniform(n: int, bounds: tuple[tuple[float, float], ...], rng: np.random.Gen
 
 
 def feature_matrix(
-    skin: FloatArray, eyes: FloatArray, hair: FloatArray, hair_present: FloatArray
+    skin: FloatArray, eyes: FloatArray, hair: FloatArray, hair_present: FloatArray, lips: FloatArray
 ) -> FloatArray:
     """Feature vectors (N x len(FEATURE_NAMES)) from region colours, as the pipeline builds them.
 
@@ -92,7 +97,7 @@ def feature_matrix(
     present = hair_present > 0.5
     hair = np.where(present[:, None], hair, eyes)
     columns: dict[str, FloatArray] = {"hair_present": present.astype(np.float64)}
-    for prefix, lab in (("skin", skin), ("eye", eyes), ("hair", hair)):
+    for prefix, lab in (("skin", skin), ("eye", eyes), ("hair", hair), ("lips", lips)):
         columns[f"{prefix}_L"], columns[f"{prefix}_a"], columns[f"{prefix}_b"] = lab.T
         columns[f"{prefix}_C"] = np.hypot(lab[:, 1], lab[:, 2])
     columns["skin_h"] = np.degrees(np.arctan2(skin[:, 2], skin[:, 1]))  # signed, as ColorFeatures
@@ -119,4 +124,7 @@ def sample_population(n: int, rng: np.random.Generator, broad_share: float = 0.0
         [_mixture(n_real, HAIR_GROUPS, HAIR_BOUNDS, rng), _uniform(n_broad, HAIR_BOUNDS, rng)]
     )
     hair_present = (rng.random(n) < HAIR_PRESENT_SHARE).astype(np.float64)
-    return feature_matrix(skin, eyes, hair, hair_present)
+    lips = np.concatenate(
+        [_mixture(n_real, LIPS_GROUPS, LIPS_BOUNDS, rng), _uniform(n_broad, LIPS_BOUNDS, rng)]
+    )
+    return feature_matrix(skin, eyes, hair, hair_present, lips)

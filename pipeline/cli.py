@@ -141,7 +141,8 @@ def render_text(name: str, analysis: Analysis) -> str:
     hair_source = analysis.regions.hair_source.value
     lines += [
         "",
-        f"Regions   skin {counts['skin']} px, eyes {counts['eyes']} px, hair {counts['hair']} px "
+        f"Regions   skin {counts['skin']} px, eyes {counts['eyes']} px, lips {counts['lips']} px, "
+        f"hair {counts['hair']} px "
         f"(hair from: {hair_source})",
         "",
         *_reference_lines(analysis.features.exposure),
@@ -151,6 +152,7 @@ def render_text(name: str, analysis: Analysis) -> str:
     features = analysis.features
     lines.append(_colour_line("skin", features.skin) + f"   ITA {features.skin_ita:.1f} deg")
     lines.append(_colour_line("eyes", features.eyes))
+    lines.append(_colour_line("lips", features.lips))
     lines.append(_colour_line("hair", features.hair) if features.hair else "  hair     (not found)")
     if analysis.diagnosis is not None:
         lines += ["", render_diagnosis(analysis.diagnosis.to_dict())]

@@ -84,6 +84,7 @@ def _measured(features: ColorFeatures) -> dict[str, Any]:
         "skin": _region(features.skin),
         "skin_ita": round(features.skin_ita, 2),
         "eyes": _region(features.eyes),
+        "lips": _region(features.lips),
         "hair": _region(features.hair) if features.hair is not None else None,
         "hair_source": features.hair_source.value,
     }
@@ -192,6 +193,7 @@ class Diagnoser:
             "eye_b": eyes.b,
             "eye_C": eyes.chroma,
             "contrast_eye": skin.L - eyes.L,
+            "lips_b": features.lips.b,
         }
         hair_numbers: dict[str, float] = (
             {"hair_L": hair.L, "hair_b": hair.b, "contrast_hair": skin.L - hair.L} if hair is not None else {}
@@ -219,7 +221,9 @@ class Diagnoser:
             }
 
         return {
-            "undertone": item("undertone", undertone, ("skin_h", "skin_a", "skin_b", "eye_b", "hair_b")),
+            "undertone": item(
+                "undertone", undertone, ("skin_h", "skin_a", "skin_b", "eye_b", "hair_b", "lips_b")
+            ),
             "value": item("value", value, ("skin_L", "ita", "eye_L", "hair_L", "contrast_hair")),
             "chroma": item("chroma", chroma, ("skin_C", "eye_C", "contrast_eye", "contrast_hair")),
             "hair": item(

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 # 4: ... measured from the photo as taken at the lighting and sclera gains in floating point (no
 #    8-bit corrected copy in between), with clipped channels rebuilt (`pipeline.highlights`); skin
 #    from the 10th-70th L* percentile band (was 10th-95th); regions drawn at sub-pixel precision.
-FEATURE_VERSION = 4
+# 5: ... and the lips (the ring between their outer edge and the mouth opening): lips_L, lips_a,
+#    lips_b, lips_C appended.
+FEATURE_VERSION = 5
 
 FEATURE_NAMES: tuple[str, ...] = (
     "skin_L",
@@ -58,6 +60,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "hair_present",
     "contrast_skin_hair_L",
     "contrast_skin_eye_L",
+    "lips_L",
+    "lips_a",
+    "lips_b",
+    "lips_C",
 )
 
 
@@ -122,6 +128,7 @@ class ColorFeatures:
     skin: RegionColor
     skin_ita: float
     eyes: RegionColor
+    lips: RegionColor
     hair: RegionColor | None
     hair_source: HairSource
     exposure: ExposureReference | None = None
@@ -152,6 +159,10 @@ class ColorFeatures:
             0.0 if self.hair is None else 1.0,
             self.skin.L - hair.L,
             self.skin.L - self.eyes.L,
+            self.lips.L,
+            self.lips.a,
+            self.lips.b,
+            self.lips.chroma,
         )
         return np.asarray(values, dtype=np.float32)
 
@@ -176,6 +187,7 @@ class Trim:
 
 SKIN_TRIM = Trim(10.0, 70.0)
 EYE_TRIM = Trim(10.0, 90.0)
+LIPS_TRIM = Trim(10.0, 90.0)
 HAIR_TRIM = Trim(5.0, 95.0)
 # The lightest skin a sclera-referenced brightening may produce: about the 95th percentile of skin
 # L* over the labelled portraits at their own (professional) exposure, 88.6, rounded up.
@@ -330,7 +342,8 @@ def extract_features(
         except ValueError:
             raise PipelineError(
                 ErrorCode.POOR_LIGHTING_CONDITION,
-                f"Your {name} is washed out in the photo. Step out of direct sun or away from the lamp, "
+                f"Your {name} {'are' if name.endswith('s') else 'is'} washed out in the photo. "
+                "Step out of direct sun or away from the lamp, "
                 "or turn off the flash.",
                 details={"problems": ["too_bright"], "region": name},
             ) from None
@@ -342,19 +355,20 @@ def extract_features(
             gains = ceiled.channel_gains
             skin_sample = sampled("skin", regions.skin, SKIN_TRIM)
         exposure = ceiled
-    samples = [skin_sample, sampled("eyes", regions.eyes, EYE_TRIM)]
+    samples = [skin_sample, sampled("eyes", regions.eyes, EYE_TRIM), sampled("lips", regions.lips, LIPS_TRIM)]
     hair_source = regions.hair_source
     if regions.hair is not None:
         try:
             samples.append(_trimmed_sample(window, regions.hair[y : y + h, x : x + w], HAIR_TRIM, gains))
         except ValueError:
             hair_source = HairSource.NONE
-    skin, eyes, *hair_measured = _region_colors(samples)
+    skin, eyes, lips, *hair_measured = _region_colors(samples)
     hair = hair_measured[0] if hair_measured else None
     return ColorFeatures(
         skin=skin,
         skin_ita=individual_typology_angle(skin.L, skin.b),
         eyes=eyes,
+        lips=lips,
         hair=hair,
         hair_source=hair_source,
         exposure=exposure,

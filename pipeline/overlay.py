@@ -17,6 +17,7 @@ from pipeline.regions import FaceRegions
 REGION_COLOURS: dict[str, tuple[int, int, int]] = {
     "skin": (255, 0, 200),
     "eyes": (0, 230, 255),
+    "lips": (255, 140, 0),
     "hair": (60, 255, 60),
 }
 _ALPHA = 0.5
@@ -29,7 +30,7 @@ def draw_overlay(
 ) -> npt.NDArray[np.uint8]:
     """A new RGB image: regions blended in at 50%, landmarks as dots, the face box as a rectangle."""
     canvas = corrected_rgb.astype(np.float32)
-    masks = {"skin": regions.skin, "eyes": regions.eyes, "hair": regions.hair}
+    masks = {"skin": regions.skin, "eyes": regions.eyes, "lips": regions.lips, "hair": regions.hair}
     for name, mask in masks.items():
         if mask is not None:
             colour = np.array(REGION_COLOURS[name], dtype=np.float32)

@@ -69,6 +69,10 @@ LEFT_EYEBROW = connection_indices(mesh_connections.FACEMESH_LEFT_EYEBROW)
 RIGHT_CHEEK = (117, 118, 101, 36, 205, 187, 123, 116)
 LEFT_CHEEK = (346, 347, 330, 266, 425, 411, 352, 345)
 FOREHEAD = (69, 108, 151, 337, 299, 296, 336, 9, 107, 66)
+# The lips' outer edge and the mouth opening, each in polygon order (MediaPipe's FACEMESH_LIPS holds
+# both rings as one edge set): the lips are the ring between them.
+LIPS_OUTER_CYCLE = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+LIPS_INNER_CYCLE = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
 # Outlines are drawn at 1/16 pixel (OpenCV's fixed-point `shift`). Rounded to whole pixels, a
 # landmark that Face Mesh moves by a fraction of a pixel (as it does on the same face under another
 # light: median 0.2-0.5 px on the labelled portraits) moves a region's edge by a whole row of pixels.
@@ -108,6 +112,7 @@ class FaceRegions:
 
     skin: BoolMask
     eyes: BoolMask
+    lips: BoolMask
     hair: BoolMask | None
     hair_source: HairSource
     window: tuple[int, int, int, int]
@@ -116,6 +121,7 @@ class FaceRegions:
         return {
             "skin": int(self.skin.sum()),
             "eyes": int(self.eyes.sum()),
+            "lips": int(self.lips.sum()),
             "hair": 0 if self.hair is None else int(self.hair.sum()),
         }
 
@@ -278,6 +284,7 @@ class RegionExtractor:
         return FaceRegions(
             skin=window.to_full(skin, size),
             eyes=window.to_full(eyes, size),
+            lips=window.to_full(self._lips(window), size),
             hair=None if hair is None else window.to_full(hair, size),
             hair_source=source,
             window=(window.x0, window.y0, window.shape[1], window.shape[0]),
@@ -297,6 +304,15 @@ class RegionExtractor:
         ):
             window.polygon(feature, convex_hull=True, grow=margin * iod, into=excluded)
         return _u8(patches & oval_mask & (1 - excluded))
+
+    @staticmethod
+    def _lips(window: _Window) -> npt.NDArray[np.uint8]:
+        """The ring between the lips' outer edge and the mouth opening, one pixel in from the outer
+        edge (it blends into the skin). A closed mouth's opening is a line; the dark crease along it
+        and any teeth are left to the L* trim (`pipeline.features.LIPS_TRIM`): keeping a pixel off
+        the opening too left the astronaut 29 lip pixels instead of 134."""
+        outer = _erode(window.polygon(LIPS_OUTER_CYCLE), 1)
+        return _u8(outer & (1 - window.polygon(LIPS_INNER_CYCLE)))
 
     def _eyes(self, window: _Window, luma: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         cfg = self.config

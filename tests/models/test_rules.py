@@ -37,10 +37,11 @@ def test_every_type_is_reachable_in_the_realistic_population(rules, population):
 
 def test_pink_versus_golden_skin_decides_undertone():
     rules = Rules.load()
-    eyes = np.array([[16.0, 6.0, 0.8]])  # the measured population's median iris and hair
+    eyes = np.array([[16.0, 6.0, 0.8]])  # the measured population's median iris, hair and lips
     hair = np.array([[19.0, 4.0, 1.0]])
-    golden = feature_matrix(np.array([[80.0, 5.0, 14.0]]), eyes, hair, np.ones(1))
-    pink = feature_matrix(np.array([[80.0, 16.0, 8.0]]), eyes, hair, np.ones(1))
+    lips = np.array([[56.5, 33.0, 9.1]])
+    golden = feature_matrix(np.array([[80.0, 5.0, 14.0]]), eyes, hair, np.ones(1), lips)
+    pink = feature_matrix(np.array([[80.0, 16.0, 8.0]]), eyes, hair, np.ones(1), lips)
     assert season_type(rules.label(golden)).is_warm
     assert not season_type(rules.label(pink)).is_warm
 

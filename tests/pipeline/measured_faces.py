@@ -42,6 +42,10 @@ def with_eyes(features: ColorFeatures, lightness: float, a: float, b: float) -> 
     return replace(features, eyes=recolored(features.eyes, lightness, a, b))
 
 
+def with_lips(features: ColorFeatures, lightness: float, a: float, b: float) -> ColorFeatures:
+    return replace(features, lips=recolored(features.lips, lightness, a, b))
+
+
 def with_hair(features: ColorFeatures, lightness: float, a: float, b: float) -> ColorFeatures:
     assert features.hair is not None
     return replace(features, hair=recolored(features.hair, lightness, a, b))

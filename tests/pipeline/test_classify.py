@@ -16,7 +16,7 @@ from pipeline.classify import DEFAULT_MODEL_PATH, SeasonClassifier, TypeProbabil
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import FEATURE_NAMES, ColorFeatures
 from pipeline.seasons import SEASON_TYPE_IDS, season_type
-from tests.pipeline.measured_faces import astronaut_features, with_eyes, with_hair, with_skin
+from tests.pipeline.measured_faces import astronaut_features, with_eyes, with_hair, with_lips, with_skin
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +77,14 @@ def test_wrong_vector_shape_is_a_clear_error(classifier):
 
 
 def skin_decides(features: ColorFeatures) -> ColorFeatures:
-    """The astronaut with iris and hair b* moved to their population medians (golden-neutral).
+    """The astronaut with iris, hair and lip b* moved to their population medians (golden-neutral).
 
     Her measured iris and hair are so golden that they alone make her warm; with them neutral, the
     skin decides the undertone and a change of skin b* can show.
     """
     (el, ea, _), (hl, ha, _) = features.eyes.lab, features.hair.lab if features.hair else features.eyes.lab
-    return with_hair(with_eyes(features, el, ea, 0.8), hl, ha, 1.0)
+    ll, la, _ = features.lips.lab
+    return with_lips(with_hair(with_eyes(features, el, ea, 0.8), hl, ha, 1.0), ll, la, 9.1)
 
 
 def test_warmer_skin_raises_the_warm_seasons(classifier):
@@ -104,7 +105,7 @@ def test_confidence_falls_off_across_a_boundary_instead_of_jumping(classifier):
     """Beside the warm/cool boundary the model must be unsure, not flip from 0 to 1."""
     base = skin_decides(astronaut_features())
     L, a, b = base.skin.lab
-    variants = [with_skin(base, L, a, b + delta / 2) for delta in range(-30, 13)]
+    variants = [with_skin(base, L, a, b + delta / 2) for delta in range(-30, 21)]
     warm = [share(r, lambda t: t.is_warm) for r in probabilities(classifier, variants)]
     assert min(warm) < 0.1 and max(warm) > 0.9
     assert sum(0.2 < p < 0.8 for p in warm) >= 2, np.round(warm, 3)

@@ -18,6 +18,8 @@ from pipeline.regions import (
     LEFT_EYE_CYCLE,
     LEFT_EYEBROW,
     LIPS,
+    LIPS_INNER_CYCLE,
+    LIPS_OUTER_CYCLE,
     NOSE,
     RIGHT_CHEEK,
     RIGHT_EYE_CYCLE,
@@ -100,6 +102,23 @@ def test_eye_masks_leave_out_the_catch_light(
     eyes = extractor.extract(image, landmarks).eyes
     assert not eyes[spot]
     assert eyes.sum() >= regions.eyes.sum() - 2
+
+
+def test_lips_are_the_ring_between_the_lip_edge_and_the_mouth_opening(
+    regions: FaceRegions, landmarks: FaceLandmarks
+) -> None:
+    pts, shape = landmarks.points, regions.lips.shape
+    outer = polygon_mask(pts[list(LIPS_OUTER_CYCLE)], shape)
+    opening = polygon_mask(pts[list(LIPS_INNER_CYCLE)], shape)
+    assert regions.lips.sum() > 100
+    assert not (regions.lips & ~outer).any()
+    assert not (regions.lips & opening).any()
+    assert not (regions.lips & regions.skin).any()
+    # Redder than the skin beside it, as lips are.
+    image = faces.astronaut().astype(float)
+    lips_red = image[regions.lips][:, 0] / image[regions.lips][:, 1]
+    skin_red = image[regions.skin][:, 0] / image[regions.skin][:, 1]
+    assert np.median(lips_red) > np.median(skin_red) + 0.1
 
 
 def test_hair_above_the_astronauts_forehead_comes_from_segmentation(
