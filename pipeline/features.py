@@ -178,7 +178,8 @@ class Trim:
     the lit part, where a warm lamp clips red first: with the rebuilt channels there left out, the
     skin's a* moved 2.0 instead of 3.4 RMS under 4000 K on the labelled portraits); eyes
     their brightest 10% (catch-light remains, sclera bleed) and darkest 10% (pupil edge, lashes);
-    hair only the extremes, because its real spread is large.
+    lips their darkest 10% (the crease where they meet, the mouth) and brightest 10% (sheen,
+    teeth); hair only the extremes, because its real spread is large.
     """
 
     low_pct: float
@@ -321,13 +322,13 @@ def within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> E
 def extract_features(
     rgb: npt.NDArray[np.uint8], regions: FaceRegions, exposure: ExposureReference | None = None
 ) -> ColorFeatures:
-    """Measure skin, eyes and hair of the (lighting-corrected) image the regions were found in, at
-    the `exposure` reference's gains (`pipeline.exposure.sclera_exposure`: exposure and white;
-    None: as photographed).
+    """Measure skin, eyes, lips and hair of the photo as taken (the regions' image, before any
+    8-bit correction), at the `exposure` reference's gains (`pipeline.exposure.sclera_exposure`:
+    the lighting stage's correction, then exposure and white; None: as photographed).
 
-    A skin or eye region that is entirely blown out (every pixel clipped) cannot be measured: that
-    is a lighting problem the person can fix, so it is reported as POOR_LIGHTING_CONDITION. Hair
-    that is all clipped counts as missing.
+    A skin, eye or lip region with a channel clipped on every pixel cannot be measured: that is a
+    lighting problem the person can fix, so it is reported as POOR_LIGHTING_CONDITION. Hair that is
+    all clipped counts as missing.
     """
     x, y, w, h = regions.window
     window = rgb[y : y + h, x : x + w]

@@ -14,9 +14,9 @@ from pipeline.regions import FaceRegions
 
 
 def measure_colors(image: NormalizedImage, landmarks: FaceLandmarks, regions: FaceRegions) -> ColorFeatures:
-    """Skin, eye and hair colours of the face the landmarks and regions were found on (in `image.rgb`,
-    which has the photo's geometry), measured from `image.original` at `image.gains` and the sclera
-    reference on top: nothing the 8-bit corrected copy clipped is lost.
+    """Skin, eye, lip and hair colours of the face the landmarks and regions were found on (in
+    `image.rgb`, which has the photo's geometry), measured from `image.original` at `image.gains`
+    and the sclera reference on top: nothing the 8-bit corrected copy clipped is lost.
     """
     exposure = sclera_exposure(image.original, landmarks, lighting_gains=image.gains)
     return extract_features(image.original, regions, exposure)
