@@ -308,9 +308,9 @@ class RegionExtractor:
     @staticmethod
     def _lips(window: _Window) -> npt.NDArray[np.uint8]:
         """The ring between the lips' outer edge and the mouth opening, one pixel in from the outer
-        edge (it blends into the skin). A closed mouth's opening is a line; the dark crease along it
-        and any teeth are left to the L* trim (`pipeline.features.LIPS_TRIM`): keeping a pixel off
-        the opening too left the astronaut 29 lip pixels instead of 134."""
+        edge (it blends into the skin). The opening's edge (teeth, the dark mouth, or on a closed
+        mouth the crease where the lips meet) is left to the L* trim (`pipeline.features.LIPS_TRIM`):
+        keeping a pixel off it too left the astronaut's thin, smiling lips 29 pixels instead of 134."""
         outer = _erode(window.polygon(LIPS_OUTER_CYCLE), 1)
         return _u8(outer & (1 - window.polygon(LIPS_INNER_CYCLE)))
 
