@@ -457,8 +457,8 @@ MARKDOWN_NOTES = (
     "should ask for bare lips (README). Lip a* and C* also differ by season (highest for winter, "
     "lowest for autumn: a clear/muted cue the chroma axis could use, not yet one of its terms). A "
     "first lip ring kept a pixel off the mouth opening as well; on thin lips that removed most of "
-    "them (the astronaut's smile kept 29 of 134 pixels) and gave 43.7% / 71.4% and 95.3 / 99.0 / "
-    "83.9 / 98.0%.",
+    "them (the astronaut's smile kept about a fifth of its lip pixels) and gave 43.7% / 71.4% and "
+    "95.3 / 99.0 / 83.9 / 98.0%.",
     "- Value axis: since feature version 5 the calibration fits the value axis (light vs deep) as "
     "well as the undertone axis (`models.calibrate.CALIBRATED_AXES`), under the same stability "
     "penalty and with skin ITA keeping at least half of the axis's weight (issue 4). At the shipped "
