@@ -10,10 +10,8 @@ import numpy.typing as npt
 import pytest
 
 from pipeline.color import (
-    chroma_hue,
     delta_e_2000,
     hex_to_lab,
-    lab_to_hex,
     linear_rgb_to_lab,
     srgb_uint8_to_lab,
 )
@@ -167,18 +165,9 @@ def plain_numpy_region(
     low, high = np.percentile(lab[:, 0], (trim.low_pct, trim.high_pct))
     kept = lab[(lab[:, 0] >= low) & (lab[:, 0] <= high)]
     median = np.median(kept, axis=0)
-    chroma, hue = chroma_hue(median)
     spread = float(np.median(delta_e_2000(kept[:: max(1, len(kept) // 400)], median)))
-    return RegionColor(
-        L=float(median[0]),
-        a=float(median[1]),
-        b=float(median[2]),
-        chroma=float(chroma),
-        hue_deg=float(hue),
-        spread=spread,
-        pixel_count=round(len(pixels) * len(kept) / len(sample)),
-        hex=lab_to_hex(median),
-    )
+    # The statistics are what is compared; chroma, hue and hex follow from the median either way.
+    return RegionColor.from_lab(median, spread, round(len(pixels) * len(kept) / len(sample)))
 
 
 @pytest.mark.parametrize("gain", [1.0, 0.7, 2.5])
