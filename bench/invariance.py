@@ -80,6 +80,7 @@ from pipeline.color import (
     angular_error_deg,
     individual_typology_angle,
     linear_rgb_to_lab,
+    rgb_triple,
     uint8_to_linear,
 )
 from pipeline.decode import decode_image
@@ -264,11 +265,9 @@ def feature_vector(regions: Regions, statistic: str, reference: ExposureReferenc
 
 def unreferenced(gains: FloatArray) -> ExposureReference:
     """A reference that measures at a correction's `gains` alone, with no sclera reading."""
-    return ExposureReference(gain=1.0, sclera_luminance=None, sclera_pixels=0, lighting_gains=_triple(gains))
-
-
-def _triple(values: FloatArray) -> tuple[float, float, float]:
-    return (float(values[0]), float(values[1]), float(values[2]))
+    return ExposureReference(
+        gain=1.0, sclera_luminance=None, sclera_pixels=0, lighting_gains=rgb_triple(gains)
+    )
 
 
 def cast_gains(light: Lighting) -> FloatArray:
@@ -355,7 +354,7 @@ def collect(root: Path, progress: bool = True) -> Collected:
                 # the cast undone. The green-rank rows are alternatives without a sclera reference.
                 references = {
                     "shipped": sclera_exposure(lit, analysis.landmarks, lighting_gains=normalized.gains),
-                    "oracle": replace(neutral_reference, lighting_gains=_triple(gains["oracle"])),
+                    "oracle": replace(neutral_reference, lighting_gains=rgb_triple(gains["oracle"])),
                 }
                 for (correction, statistic), by_light in features.items():
                     reference = references.get(correction) or unreferenced(gains[correction])

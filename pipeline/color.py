@@ -31,6 +31,13 @@ _EPSILON = 216 / 24389
 _KAPPA = 24389 / 27
 
 
+def rgb_triple(values: npt.ArrayLike) -> tuple[float, float, float]:
+    """Three channel values (gains, a chromaticity) as plain floats: hashable, and JSON- and
+    pickle-friendly inside frozen dataclasses, unlike a numpy array."""
+    r, g, b = np.asarray(values, dtype=np.float64)
+    return (float(r), float(g), float(b))
+
+
 def srgb_to_linear(srgb: npt.ArrayLike) -> FloatArray:
     """Undo the sRGB transfer curve. Input in [0, 1]; uint8 images must be divided by 255 first."""
     c = np.asarray(srgb, dtype=np.float64)

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.color import LUMINANCE_WEIGHTS, FloatArray
+from pipeline.color import LUMINANCE_WEIGHTS, FloatArray, rgb_triple
 from pipeline.features import percentiles
 from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks
@@ -142,8 +142,8 @@ def sclera_exposure(
         sclera_luminance=None,
         sclera_pixels=len(pixels),
         white_gains=_white_gains(chromaticity, cfg),
-        sclera_chromaticity=None if chromaticity is None else _triple(chromaticity),
-        lighting_gains=_triple(lighting),
+        sclera_chromaticity=None if chromaticity is None else rgb_triple(chromaticity),
+        lighting_gains=rgb_triple(lighting),
     )
     # The percentile is taken over every sclera pixel; one with every channel clipped only says
     # "at least this bright" (it enters at its clipped level), so when the percentile could fall
@@ -181,16 +181,12 @@ def _white_gains(measured: FloatArray | None, cfg: ExposureConfig) -> tuple[floa
         return (1.0, 1.0, 1.0)
     gains = _at_sclera_luminance(np.asarray(cfg.sclera_chromaticity) / measured, measured)
     clamped = np.clip(gains, 1.0 / cfg.max_white_gain, cfg.max_white_gain)
-    return _triple(_at_sclera_luminance(clamped, measured))
+    return rgb_triple(_at_sclera_luminance(clamped, measured))
 
 
 def _at_sclera_luminance(gains: FloatArray, sclera: FloatArray) -> FloatArray:
     """`gains` scaled so that they leave the sclera's luminance as it was (they change its colour only)."""
     return gains * (float(LUMINANCE_WEIGHTS @ sclera) / float(LUMINANCE_WEIGHTS @ (gains * sclera)))
-
-
-def _triple(values: FloatArray) -> tuple[float, float, float]:
-    return (float(values[0]), float(values[1]), float(values[2]))
 
 
 def _sclera_pixels(

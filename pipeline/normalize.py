@@ -53,6 +53,7 @@ from pipeline.color import (
     lightness_of_luminance,
     linear_to_uint8,
     luminance_of_lightness,
+    rgb_triple,
     uint8_to_linear,
 )
 from pipeline.errors import ErrorCode, PipelineError
@@ -242,10 +243,9 @@ class LightingCorrector:
         )
         if report.score < config.min_score or (client_score is not None and client_score < config.min_score):
             raise _poor_lighting(report, client_score, config.min_score)
-        corrected = gains * 2.0**report.exposure_correction_ev
         return NormalizedImage(
             original=rgb,
-            gains=(float(corrected[0]), float(corrected[1]), float(corrected[2])),
+            gains=rgb_triple(gains * 2.0**report.exposure_correction_ev),
             report=report,
             face_box=face_box,
             faces=faces,
