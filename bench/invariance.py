@@ -60,8 +60,8 @@ from bench.accuracy import (
     TrainingRows,
     _calibrated,
     _logistic,
-    _pct,
-    _table,
+    format_table,
+    pct,
 )
 from models.labelled import (
     AUGMENT,
@@ -488,16 +488,16 @@ def report_lines(collected: Collected, markdown: bool = False) -> list[str]:
                 [
                     correction,
                     statistic,
-                    _pct(scores.accuracy),
-                    _pct(scores.warm_cool),
-                    *(_pct(scores.same[c]) for c in moderate),
-                    _pct(scores.top_share),
+                    pct(scores.accuracy),
+                    pct(scores.warm_cool),
+                    *(pct(scores.same[c]) for c in moderate),
+                    pct(scores.top_share),
                     f"{p50:.1f} / {p95:.1f}",
                     " / ".join(map(str, lost)) if any(lost) else "0",
                 ]
             )
         lines.append(f"Classifier: {title}")
-        lines += _table(header, rows, markdown)
+        lines += format_table(header, rows, markdown)
         lines.append("")
     lines.append(
         "Equivariance of the illuminant estimate: angle (degrees) between the estimate on the cast "
@@ -512,10 +512,10 @@ def report_lines(collected: Collected, markdown: bool = False) -> list[str]:
         ]
         for name in EQUIVARIANT_ESTIMATORS
     ]
-    lines += _table(["estimator", *moderate], rows, markdown)
+    lines += format_table(["estimator", *moderate], rows, markdown)
     lines.append("")
     refused = ", ".join(
-        f"{c} {_pct(collected.gate_refused[c] / max(measured, 1))}" for c in [NEUTRAL.name, *moderate]
+        f"{c} {pct(collected.gate_refused[c] / max(measured, 1))}" for c in [NEUTRAL.name, *moderate]
     )
     lines.append(f"The shipped lighting gate (not applied above) would refuse: {refused}.")
     lines.append(f"Measured in {collected.seconds:.0f} s.")

@@ -8,6 +8,7 @@ colour-science signs so the model stays explainable:
 
 - each axis keeps the rules' own terms, and each weight keeps its documented sign (e.g. a more
   golden skin hue can only push towards warm); a weight the data does not support goes to zero;
+  skin ITA keeps at least half of the value axis, lip colour at most a third of any axis;
 - `ref` and `scale` become the mean and standard deviation of the term on the labelled photos, the
   weights come from an L2-regularised logistic fit of warm-vs-cool and light-vs-deep seasons, with
   a penalty on how far each photo's score spreads across the lights it was measured under, and the
@@ -71,6 +72,11 @@ MIN_NO_HAIR_SHARE = 0.05
 # Issue 4 makes skin lightness (ITA) the primary measurement of the value axis: it keeps at least
 # this share, so a lighter skin always reads lighter (the model's metamorphic tests check it).
 MIN_SHARE = {"skin_ita": 0.5}
+# Largest share of an axis's weight that a group of terms may carry. Lip colour is the one region
+# a person changes every day: the labelled portraits mostly wear lipstick, often chosen for their
+# season, so an unbounded fit would let it decide the undertone.
+LIP_TERMS = ("lips_a", "lips_b")
+MAX_SHARE: dict[tuple[str, ...], float] = {LIP_TERMS: 1 / 3}
 # Which season axes are fitted. Both, since feature version 5 with the stability penalty: the value
 # axis fitted too gains about three points of season accuracy and keeps the stability constraint at
 # the shipped penalty (docs/accuracy.md). It is the axis most exposed to exposure changes, so it
@@ -104,6 +110,7 @@ def fit_axis(
     spec: dict[str, dict[str, Any]],
     photos: npt.NDArray[np.intp] | None = None,
     stability_penalty: float = STABILITY_PENALTY,
+    max_share: dict[tuple[str, ...], float] | None = None,
 ) -> AxisFit:
     """Fit one axis of the rules (same terms, same weight signs) to a binary label.
 
@@ -111,7 +118,8 @@ def fit_axis(
     the rest rescaled for rows without hair, so the fitted numbers mean the same in the rules file.
     `photos` says which photo each row was measured on (rows of one photo under different lights
     share a number); the spread of a photo's scores is penalised by `stability_penalty`. None:
-    every row is a photo of its own, and nothing is penalised.
+    every row is a photo of its own, and nothing is penalised. `max_share` caps the share of groups
+    of terms (default MAX_SHARE).
     """
     names = list(spec)
     signs = np.array([math.copysign(1.0, float(spec[n]["weight"])) for n in names])
@@ -159,6 +167,11 @@ def fit_axis(
             for name, share in MIN_SHARE.items()
             if name in names
         ),
+        *(
+            {"type": "ineq", "fun": _share_at_most(np.isin(names, group), share)}
+            for group, share in (MAX_SHARE if max_share is None else max_share).items()
+            if set(group) & set(names)
+        ),
     ]
     bounds = [(0.0, None)] * len(names) + [(None, None)]
     result = minimize(loss, start, method="SLSQP", bounds=bounds, constraints=constraints)
@@ -193,6 +206,16 @@ def _share_at_least(selected: BoolArray, share: float) -> Callable[[FloatArray],
     return margin
 
 
+def _share_at_most(selected: BoolArray, share: float) -> Callable[[FloatArray], float]:
+    """Constraint function: the selected magnitudes sum to at most `share` of all of them."""
+
+    def margin(params: FloatArray) -> float:
+        magnitudes = params[:-1]
+        return float(share * magnitudes.sum() - magnitudes[selected].sum())
+
+    return margin
+
+
 def calibrate_rules(
     x: FloatArray,
     seasons: Sequence[str],
@@ -200,22 +223,24 @@ def calibrate_rules(
     base_path: Path = RULES_PATH,
     axes: tuple[str, ...] = CALIBRATED_AXES,
     stability_penalty: float = STABILITY_PENALTY,
+    max_share: dict[tuple[str, ...], float] | None = None,
 ) -> dict[str, Any]:
     """A full rules document (the schema of ``rules.yaml``) with the season decision fitted to
     `x` (N x len(FEATURE_NAMES) pipeline features) and their season labels: the undertone axis,
     and the value axis with its tone splits too when `axes` names it. `photos`: which photo each
-    row was measured on, and `stability_penalty` the weight of its scores' spread (see `fit_axis`)."""
+    row was measured on, `stability_penalty` the weight of its scores' spread and `max_share` the
+    caps on groups of terms (see `fit_axis`)."""
     base: dict[str, Any] = yaml.safe_load(base_path.read_bytes())
     labels = [Season(s) for s in seasons]
     warm = np.array([s in WARM for s in labels])
     light = np.array([s in LIGHT for s in labels])
-    undertone = fit_axis(x, warm, base["axes"]["undertone"]["terms"], photos, stability_penalty)
+    undertone = fit_axis(x, warm, base["axes"]["undertone"]["terms"], photos, stability_penalty, max_share)
     doc = dict(base)
     doc["axes"] = dict(base["axes"])
     doc["axes"]["undertone"] = {"threshold": undertone.threshold, "terms": undertone.terms}
     if "value" not in axes:
         return doc
-    value = fit_axis(x, light, base["axes"]["value"]["terms"], photos, stability_penalty)
+    value = fit_axis(x, light, base["axes"]["value"]["terms"], photos, stability_penalty, max_share)
     doc["axes"]["value"] = {"terms": value.terms}
     doc["season_value_split"] = value.threshold
     # Tone splits: the medians of each season's share of the synthetic population the build trains
@@ -278,6 +303,9 @@ def calibration_summary(path: Path) -> str:
             "on labelled photos (run `python -m models.calibrate`, issue 9)."
         )
     cv = provenance["cross_validated"]
+    caps = "".join(
+        f", {group} at most {share:g} of an axis" for group, share in provenance.get("max_share", {}).items()
+    )
     casts = ", ".join(
         f"{name}: season kept for {100 * c['season_unchanged']:.1f}%, {100 * c['rejected']:.1f}% refused"
         for name, c in cv["moderate_casts"].items()
@@ -288,7 +316,7 @@ def calibration_summary(path: Path) -> str:
         f"{provenance['dataset']} (labels.csv sha256 {provenance['labels_sha256'][:16]}..., "
         f"{provenance['photos']} portraits, {provenance['measured_ok']} measured, each also re-lit with "
         f"{len(provenance['training_lightings']) - 1} synthetic casts; stability penalty "
-        f"{provenance.get('stability_penalty', 0.0):g}). {cv['folds']}-fold stratified "
+        f"{provenance.get('stability_penalty', 0.0):g}{caps}). {cv['folds']}-fold stratified "
         f"cross-validation (seed {cv['seed']}): season accuracy {100 * cv['season_accuracy']:.1f}%, "
         f"warm/cool {100 * cv['warm_cool_accuracy']:.1f}% (chance 25% / 50%); under moderate casts "
         f"{casts}. Tables and baselines: docs/accuracy.md."

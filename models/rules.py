@@ -3,7 +3,8 @@
 Three axes are computed as weighted sums of standardised features (weights, reference values and
 thresholds all come from ``models/rules.yaml``; this module holds no number that decides a type):
 
-- undertone: skin hue angle first, then iris and hair yellowness, skin b* only weakly;
+- undertone: skin hue angle first, then iris, hair and lip yellowness, lip, skin and hair redness
+  (see rules.yaml for the signs), skin b* only weakly;
 - value: skin ITA, hair and iris lightness, and (negatively) the skin-hair lightness contrast;
 - chroma: skin and iris chroma and the skin-hair/skin-eye lightness contrast.
 

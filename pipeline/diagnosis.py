@@ -193,10 +193,13 @@ class Diagnoser:
             "eye_b": eyes.b,
             "eye_C": eyes.chroma,
             "contrast_eye": skin.L - eyes.L,
+            "lips_a": features.lips.a,
             "lips_b": features.lips.b,
         }
         hair_numbers: dict[str, float] = (
-            {"hair_L": hair.L, "hair_b": hair.b, "contrast_hair": skin.L - hair.L} if hair is not None else {}
+            {"hair_L": hair.L, "hair_a": hair.a, "hair_b": hair.b, "contrast_hair": skin.L - hair.L}
+            if hair is not None
+            else {}
         )
         measured = {**numbers, **hair_numbers}
         fields: dict[str, Any] = {
@@ -222,7 +225,9 @@ class Diagnoser:
 
         return {
             "undertone": item(
-                "undertone", undertone, ("skin_h", "skin_a", "skin_b", "eye_b", "hair_b", "lips_b")
+                "undertone",
+                undertone,
+                ("skin_h", "skin_a", "skin_b", "eye_b", "hair_a", "hair_b", "lips_a", "lips_b"),
             ),
             "value": item("value", value, ("skin_L", "ita", "eye_L", "hair_L", "contrast_hair")),
             "chroma": item("chroma", chroma, ("skin_C", "eye_C", "contrast_eye", "contrast_hair")),

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import yaml
 
-from models.calibrate import AxisFit, calibrate_rules, fit_axis, predict_seasons, rules_from_document
+from models.calibrate import (
+    MAX_SHARE,
+    AxisFit,
+    calibrate_rules,
+    fit_axis,
+    predict_seasons,
+    rules_from_document,
+)
 from models.rules import RULES_PATH, Rules
 from models.synthetic import FloatArray, sample_population
 from pipeline.features import FEATURE_NAMES
@@ -82,3 +89,25 @@ def test_the_stability_penalty_moves_weight_to_the_term_the_light_does_not_move(
     assert 0.35 < share(plain) < 0.65
     assert share(penalised) > share(plain) + 0.15
     assert spread(penalised) < 0.5 * spread(plain)
+
+
+def test_lip_colour_never_carries_more_than_its_cap_of_the_undertone(
+    population: FloatArray,
+) -> None:
+    """Even when lip colour alone explains the labels (as lipstick chosen for a season can on
+    styled portraits), the lip terms keep to their share and the other terms carry the rest."""
+    spec = yaml.safe_load(RULES_PATH.read_text())["axes"]["undertone"]["terms"]
+    lips = ("lips_a", "lips_b")
+    lip_hue = population[:, FEATURE_NAMES.index("lips_b")] - population[:, FEATURE_NAMES.index("lips_a")]
+    warm = lip_hue > np.median(lip_hue)
+
+    def lip_share(fit: AxisFit) -> float:
+        weights = {name: abs(float(term["weight"])) for name, term in fit.terms.items()}
+        return sum(weights[name] for name in lips) / sum(weights.values())
+
+    unbounded = lip_share(fit_axis(population, warm, spec, max_share={}))
+    capped = lip_share(fit_axis(population, warm, spec))
+
+    assert MAX_SHARE[lips] == pytest.approx(1 / 3)
+    assert unbounded > 0.6
+    assert capped == pytest.approx(MAX_SHARE[lips], abs=1e-3)

@@ -77,14 +77,14 @@ def test_wrong_vector_shape_is_a_clear_error(classifier):
 
 
 def skin_decides(features: ColorFeatures) -> ColorFeatures:
-    """The astronaut with iris, hair and lip b* moved to their population medians (golden-neutral).
+    """The astronaut with iris b* and hair and lip a*, b* moved to their population medians.
 
     Her measured iris and hair are so golden that they alone make her warm; with them neutral, the
     skin decides the undertone and a change of skin b* can show.
     """
-    (el, ea, _), (hl, ha, _) = features.eyes.lab, features.hair.lab if features.hair else features.eyes.lab
-    ll, la, _ = features.lips.lab
-    return with_lips(with_hair(with_eyes(features, el, ea, 0.8), hl, ha, 1.0), ll, la, 9.1)
+    (el, ea, _), (hl, _, _) = features.eyes.lab, features.hair.lab if features.hair else features.eyes.lab
+    ll, _, _ = features.lips.lab
+    return with_lips(with_hair(with_eyes(features, el, ea, 0.8), hl, 3.3, 1.0), ll, 34.1, 9.1)
 
 
 def test_warmer_skin_raises_the_warm_seasons(classifier):

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from models.calibrate import active_rules_path
+from models.rules import Rules
 from pipeline.diagnosis import Diagnoser, ita_category
 from pipeline.features import HairSource
 from pipeline.seasons import SEASON_TYPE_IDS
@@ -54,6 +56,15 @@ def test_explanation_states_the_measured_numbers(diagnoser):
     assert f"ITA {features.skin_ita:.0f}°" in explanation["value"]["text"]
     assert f"{features.skin.chroma:.1f}" in explanation["chroma"]["text"]
     assert explanation["value"]["numbers"]["skin_L"] == pytest.approx(features.skin.L, abs=0.01)
+
+
+def test_the_undertone_explanation_shows_every_term_the_model_weighs(diagnoser):
+    """A person told "cool" should see each colour that decided it, lips and hair included."""
+    terms = {term.feature for term in Rules.load(active_rules_path()).terms["undertone"]}
+    features = astronaut_features()
+    numbers = diagnoser.diagnose(features, lang="en").explanation["undertone"]["numbers"]
+    assert terms <= set(numbers)
+    assert numbers["lips_a"] == pytest.approx(features.lips.a, abs=0.01)
 
 
 def test_language_switches_every_text_but_not_the_result(diagnoser):
