@@ -316,7 +316,7 @@ def sklearn_fitter(make_model: Callable[[], Any]) -> Fitter:
     return fit
 
 
-def _logistic(rows: TrainingRows) -> Predictor:
+def fit_logistic(rows: TrainingRows) -> Predictor:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -324,7 +324,7 @@ def _logistic(rows: TrainingRows) -> Predictor:
     return sklearn_fitter(lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)))(rows)
 
 
-def _calibrated(
+def fit_calibrated_rules(
     rows: TrainingRows,
     stability_penalty: float = STABILITY_PENALTY,
     max_share: dict[tuple[str, ...], float] | None = None,
@@ -341,7 +341,7 @@ def _calibrated_nested(rows: TrainingRows, chosen: list[float]) -> Predictor:
     to `chosen`), so that no figure of the evaluated photos or casts picks it."""
     penalty = _inner_penalty(rows)
     chosen.append(penalty)
-    return _calibrated(rows, penalty)
+    return fit_calibrated_rules(rows, penalty)
 
 
 def _inner_penalty(rows: TrainingRows) -> float:
@@ -376,7 +376,7 @@ def _inner_penalty(rows: TrainingRows) -> float:
         for name, _, _ in pairs:
             compared[name] += 1
         for penalty in STABILITY_PENALTY_SCAN:
-            predicted = _calibrated(training, penalty)(held_out.x)
+            predicted = fit_calibrated_rules(training, penalty)(held_out.x)
             correct[penalty] += sum(predicted[i] == held_out.seasons[i] for i in neutral.values())
             for name, base, other in pairs:
                 kept[penalty][name] += predicted[base] == predicted[other]
@@ -431,8 +431,8 @@ def evaluate(data: LabelledData) -> Report:
     literature = Rules.load()
     nested_penalties: list[float] = []
     methods = [
-        validate("whole-image colour only (baseline)", "whole_lab", _logistic, augment=False),
-        validate("uncorrected face features (baseline)", "uncorrected", _logistic, augment=False),
+        validate("whole-image colour only (baseline)", "whole_lab", fit_logistic, augment=False),
+        validate("uncorrected face features (baseline)", "uncorrected", fit_logistic, augment=False),
         _score(
             "documented rules, uncalibrated",
             {
@@ -448,13 +448,13 @@ def evaluate(data: LabelledData) -> Report:
             functools.partial(_calibrated_nested, chosen=nested_penalties),
             augment=True,
         ),
-        validate("calibrated rules (shipped)", "features", _calibrated, augment=True),
+        validate("calibrated rules (shipped)", "features", fit_calibrated_rules, augment=True),
     ]
     penalty_scan = {
         penalty: validate(
             f"stability penalty {penalty:g}",
             "features",
-            functools.partial(_calibrated, stability_penalty=penalty),
+            functools.partial(fit_calibrated_rules, stability_penalty=penalty),
             augment=True,
         )
         for penalty in STABILITY_PENALTY_SCAN
@@ -464,7 +464,7 @@ def evaluate(data: LabelledData) -> Report:
         share: validate(
             f"lip share at most {share:.2f}",
             "features",
-            functools.partial(_calibrated, max_share={**other_caps, LIP_TERMS: share}),
+            functools.partial(fit_calibrated_rules, max_share={**other_caps, LIP_TERMS: share}),
             augment=True,
         )
         for share in LIP_SHARE_SCAN

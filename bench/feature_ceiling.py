@@ -22,8 +22,8 @@ from typing import Any
 from bench.accuracy import (
     MEASUREMENTS_HELP,
     MethodResult,
-    _calibrated,
     cross_validate,
+    fit_calibrated_rules,
     format_table,
     measure_cached,
     pct,
@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     data = measure_cached(args.data, args.measurements)
-    results = [cross_validate(data, "calibrated rules (shipped)", "features", _calibrated, augment=True)]
+    results = [
+        cross_validate(data, "calibrated rules (shipped)", "features", fit_calibrated_rules, augment=True)
+    ]
     for name, make_model in _candidates().items():
         results.append(cross_validate(data, name, "features", sklearn_fitter(make_model), augment=True))
     print(

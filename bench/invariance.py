@@ -58,8 +58,8 @@ from bench.accuracy import (
     SEED,
     Fitter,
     TrainingRows,
-    _calibrated,
-    _logistic,
+    fit_calibrated_rules,
+    fit_logistic,
     format_table,
     pct,
 )
@@ -471,8 +471,8 @@ def report_lines(collected: Collected, markdown: bool = False) -> list[str]:
         "not measured: " + " / ".join([NEUTRAL.name, *moderate]),
     ]
     classifiers: list[tuple[str, Fitter]] = [
-        ("calibrated rules (the shipped classifier)", _calibrated),
-        ("logistic regression on the same features", _logistic),
+        ("calibrated rules (the shipped classifier)", fit_calibrated_rules),
+        ("logistic regression on the same features", fit_logistic),
     ]
     for title, fit in classifiers:
         rows = []

@@ -167,8 +167,9 @@ def fit_axis(
             for name, share in MIN_SHARE.items()
             if name in names
         ),
+        # At most `share` for a group is at least 1 - share for the other terms.
         *(
-            {"type": "ineq", "fun": _share_at_most(np.isin(names, group), share)}
+            {"type": "ineq", "fun": _share_at_least(~np.isin(names, group), 1.0 - share)}
             for group, share in (MAX_SHARE if max_share is None else max_share).items()
             if set(group) & set(names)
         ),
@@ -202,16 +203,6 @@ def _share_at_least(selected: BoolArray, share: float) -> Callable[[FloatArray],
     def margin(params: FloatArray) -> float:
         magnitudes = params[:-1]
         return float(magnitudes[selected].sum() - share * magnitudes.sum())
-
-    return margin
-
-
-def _share_at_most(selected: BoolArray, share: float) -> Callable[[FloatArray], float]:
-    """Constraint function: the selected magnitudes sum to at most `share` of all of them."""
-
-    def margin(params: FloatArray) -> float:
-        magnitudes = params[:-1]
-        return float(share * magnitudes.sum() - magnitudes[selected].sum())
 
     return margin
 

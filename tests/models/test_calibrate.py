@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from models.calibrate import (
+    LIP_TERMS,
     MAX_SHARE,
     AxisFit,
     calibrate_rules,
@@ -97,7 +98,7 @@ def test_lip_colour_never_carries_more_than_its_cap_of_the_undertone(
     """Even when lip colour alone explains the labels (as lipstick chosen for a season can on
     styled portraits), the lip terms keep to their share and the other terms carry the rest."""
     spec = yaml.safe_load(RULES_PATH.read_text())["axes"]["undertone"]["terms"]
-    lips = ("lips_a", "lips_b")
+    lips = LIP_TERMS
     lip_hue = population[:, FEATURE_NAMES.index("lips_b")] - population[:, FEATURE_NAMES.index("lips_a")]
     warm = lip_hue > np.median(lip_hue)
 
