@@ -742,13 +742,9 @@ def report_lines(report: Report, markdown: bool = False) -> list[str]:
         f"Weight of the calibration's stability penalty (models.calibrate.STABILITY_PENALTY, shipped: "
         f"{STABILITY_PENALTY:g}; 0 is a plain logistic fit), the shipped method otherwise unchanged:"
     )
-    header3 = ["penalty", "season acc.", "warm/cool acc."] + [f"{c}: same / rejected" for c in moderate]
-    rows3 = [
-        [f"{penalty:g}", pct(m.accuracy), pct(m.warm_cool)]
-        + [f"{pct(m.casts[c].unchanged)} / {pct(m.casts[c].rejected)}" for c in moderate]
-        for penalty, m in report.penalty_scan.items()
-    ]
-    lines += format_table(header3, rows3, markdown)
+    lines += stability_table(
+        "penalty", {f"{penalty:g}": m for penalty, m in report.penalty_scan.items()}, markdown
+    )
     lines.append(
         "Penalty chosen inside each outer training fold (row 'penalty chosen inside each training fold' "
         f"above): {', '.join(f'{penalty:g}' for penalty in report.nested_penalties)}"
@@ -759,12 +755,9 @@ def report_lines(report: Report, markdown: bool = False) -> list[str]:
         f"(models.calibrate.MAX_SHARE, shipped: {MAX_SHARE[LIP_TERMS]:.2f}; 0 leaves the lips out), "
         "the shipped method otherwise unchanged:"
     )
-    rows4 = [
-        [f"{share:.2f}", pct(m.accuracy), pct(m.warm_cool)]
-        + [f"{pct(m.casts[c].unchanged)} / {pct(m.casts[c].rejected)}" for c in moderate]
-        for share, m in report.lip_share_scan.items()
-    ]
-    lines += format_table(["lip share", *header3[1:]], rows4, markdown)
+    lines += stability_table(
+        "lip share", {f"{share:.2f}": m for share, m in report.lip_share_scan.items()}, markdown
+    )
     lines.append("")
     lines.append("Median of each undertone term (and lip C*) per labelled season, neutral light:")
     neutral_x = feature_matrix(data.by_lighting[NEUTRAL.name])
@@ -792,6 +785,19 @@ def report_lines(report: Report, markdown: bool = False) -> list[str]:
         markdown,
     )
     return lines
+
+
+def stability_table(label: str, methods: dict[str, MethodResult], markdown: bool) -> list[str]:
+    """One row per method (keyed by its row label): neutral accuracies, then the season kept and
+    the share refused under each moderate cast."""
+    moderate = [light.name for light in MODERATE]
+    header = [label, "season acc.", "warm/cool acc."] + [f"{c}: same / rejected" for c in moderate]
+    rows = [
+        [name, pct(m.accuracy), pct(m.warm_cool)]
+        + [f"{pct(m.casts[c].unchanged)} / {pct(m.casts[c].rejected)}" for c in moderate]
+        for name, m in methods.items()
+    ]
+    return format_table(header, rows, markdown)
 
 
 def format_table(header: list[str], rows: list[list[str]], markdown: bool) -> list[str]:

@@ -21,15 +21,12 @@ from typing import Any
 
 from bench.accuracy import (
     MEASUREMENTS_HELP,
-    MethodResult,
     cross_validate,
     fit_calibrated_rules,
-    format_table,
     measure_cached,
-    pct,
     sklearn_fitter,
+    stability_table,
 )
-from models.labelled import MODERATE
 
 
 def _candidates() -> dict[str, Callable[[], Any]]:
@@ -56,17 +53,6 @@ def _candidates() -> dict[str, Callable[[], Any]]:
     }
 
 
-def report_lines(results: list[MethodResult], markdown: bool) -> list[str]:
-    moderate = [light.name for light in MODERATE]
-    header = ["method", "season acc.", "warm/cool acc."] + [f"{c}: same / rejected" for c in moderate]
-    rows = [
-        [m.name, pct(m.accuracy), pct(m.warm_cool)]
-        + [f"{pct(m.casts[c].unchanged)} / {pct(m.casts[c].rejected)}" for c in moderate]
-        for m in results
-    ]
-    return format_table(header, rows, markdown)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.feature_ceiling", description=__doc__.split("\n\n")[0]
@@ -85,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "Trained on the corrected features of the training photos under neutral light and the "
         "augmentation casts; 5-fold stratified cross-validation (the folds of bench.accuracy)."
     )
-    print("\n".join(report_lines(results, args.markdown)))
+    print("\n".join(stability_table("method", {m.name: m for m in results}, args.markdown)))
     return 0
 
 
