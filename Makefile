@@ -37,12 +37,14 @@ test: setup
 	$(VENV)/bin/pytest
 
 ## Print every benchmark's figures (speed, colour constancy, classifier, database, serving, accuracy).
-BENCHES := pipeline_speed color_constancy classifier db_latency serving accuracy
+BENCHES := pipeline_speed color_constancy classifier db_latency serving accuracy pose
 bench: setup
 	@for b in $(BENCHES); do echo "== python -m bench.$$b"; $(PY) -m bench.$$b || exit 1; done
 
-## Rebuild the classifier model and its card deterministically.
+## Calibrate the season axes on the labelled sets (measurements cached in .cache/, checked against
+## their inputs), then rebuild the classifier model and its card deterministically.
 model: setup
+	$(PY) -m models.calibrate
 	$(PY) -m models.build
 
 ## Render the Kubernetes manifests (ENV=dev|prod) from cluster.yaml and serve_config.yaml.

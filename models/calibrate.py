@@ -41,6 +41,7 @@ import numpy.typing as npt
 import yaml
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 
+from models.crossval import FOLDS, SEED, LabelledData, Outcome
 from models.rules import RULES_PATH, Rules
 from models.synthetic import sample_population
 from pipeline.features import FEATURE_NAMES
@@ -307,8 +308,9 @@ def calibration_summary(path: Path) -> str:
         f"{provenance['dataset']} (labels.csv sha256 {provenance['labels_sha256'][:16]}..., "
         f"{provenance['photos']} portraits, {provenance['measured_ok']} measured, each also re-lit with "
         f"{len(provenance['training_lightings']) - 1} synthetic casts; stability penalty "
-        f"{provenance.get('stability_penalty', 0.0):g}{caps}). {cv['folds']}-fold stratified "
-        f"cross-validation (seed {cv['seed']}): season accuracy {100 * cv['season_accuracy']:.1f}%, "
+        f"{provenance.get('stability_penalty', 0.0):g}{caps}). {cv['folds']}-fold "
+        f"{cv.get('grouping', 'stratified')} cross-validation (seed {cv['seed']}): season accuracy "
+        f"{100 * cv['season_accuracy']:.1f}%, "
         f"warm/cool {100 * cv['warm_cool_accuracy']:.1f}% (chance 25% / 50%); under moderate casts "
         f"{casts}. Tables and baselines: docs/accuracy.md."
     )
@@ -325,20 +327,65 @@ def write_calibrated_rules(doc: dict[str, Any], provenance: dict[str, Any], path
     path.write_text(header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
 
 
+def provenance(data: LabelledData, outcome: Outcome) -> dict[str, Any]:
+    """What the calibrated rules were fitted on, with their person-grouped cross-validated figures."""
+    from models.figures import figures
+    from models.labelled import AUGMENT, MODERATE, NEUTRAL, dataset_fingerprint
+
+    f = figures(data.photos, outcome)
+    roots = sorted({photo.path.parents[1] for photo in data.photos})
+    return {
+        "dataset": " + ".join(root.name for root in roots),
+        "labels_sha256": " + ".join(dataset_fingerprint(root) for root in roots),
+        "photos": len(data.photos),
+        "measured_ok": sum(data.status(NEUTRAL.name, i) == "ok" for i in range(len(data.photos))),
+        "axes": list(CALIBRATED_AXES),
+        "training_lightings": [NEUTRAL.name] + [light.name for light in AUGMENT],
+        "stability_penalty": STABILITY_PENALTY,
+        "max_share": {" + ".join(group): round(share, 3) for group, share in MAX_SHARE.items()},
+        "cross_validated": {
+            "folds": FOLDS,
+            "seed": SEED,
+            "grouping": "StratifiedGroupKFold by person; refusals count as wrong",
+            "season_accuracy": round(f.season_all, 3),
+            "warm_cool_accuracy": round(f.warm_cool_all, 3),
+            "season_accuracy_diagnosed": round(f.season_diagnosed, 3),
+            "refused": round(f.refused, 3),
+            "moderate_casts": {
+                light.name: {
+                    "season_unchanged": round(f.casts[light.name].kept, 3),
+                    "rejected": round(f.casts[light.name].refused, 3),
+                }
+                for light in MODERATE
+            },
+        },
+        "command": "python -m models.calibrate",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    from bench.accuracy import MEASUREMENTS_HELP, evaluate, measure_cached, print_report
+    from models.crossval import cross_validate
+    from models.fitters import fit_calibrated_rules
+    from models.labelled import MODERATE, NEUTRAL, load_labelled_sets
+    from models.measurements import DEFAULT_CACHE, measure_cached
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=None, help="labelled set folder (labels.csv + photos)")
     parser.add_argument("--out", type=Path, default=CALIBRATED_RULES_PATH)
-    parser.add_argument("--measurements", type=Path, default=None, help=MEASUREMENTS_HELP)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="measurement cache")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes for photos not yet measured")
     args = parser.parse_args(argv)
-    data = measure_cached(args.data, args.measurements)
-    report = evaluate(data)
-    print_report(report)
-    rows = data.training_rows(range(len(data.photos)))
-    doc = calibrate_rules(rows.x, rows.seasons, rows.photos)
-    write_calibrated_rules(doc, data.provenance(report), args.out)
+    photos = load_labelled_sets()
+    data = LabelledData(photos, measure_cached(photos, args.cache, jobs=args.jobs))
+    outcome = cross_validate(data, fit_calibrated_rules, [NEUTRAL.name, *(light.name for light in MODERATE)])
+    rows = data.training_rows(range(len(photos)))
+    doc = calibrate_rules(rows.x[:, : len(FEATURE_NAMES)], rows.seasons, rows.photos)
+    record = provenance(data, outcome)
+    cv = record["cross_validated"]
+    print(
+        f"person-grouped {FOLDS}-fold: season {100 * cv['season_accuracy']:.1f}%, warm/cool "
+        f"{100 * cv['warm_cool_accuracy']:.1f}% (refusals wrong), {100 * cv['refused']:.1f}% refused"
+    )
+    write_calibrated_rules(doc, record, args.out)
     print(f"wrote {args.out}")
     return 0
 

@@ -1,37 +1,48 @@
-"""The season-labelled photo set, measured through the real pipeline under chosen lighting.
+"""The labelled photo sets, measured through the real pipeline under chosen lighting.
 
-Used by the calibration (``models.calibrate``) and the accuracy benchmark (``bench.accuracy``): each
-photo is decoded, optionally re-lit with a synthetic cast (``pipeline.augment``), and run through
-the same stages as a request (lighting correction and gate, Face Mesh, regions, features). Beside
-the pipeline's features it keeps the two baselines of issue 9: the features measured on the image
-*without* lighting correction, and the mean colour of the whole image (no face at all).
+Used by the model build (``models.calibrate``, ``models.learned``) and the accuracy benchmark
+(``bench.accuracy``): each photo is decoded, optionally re-lit with a synthetic cast
+(``pipeline.augment``), and run through the same stages as a request (lighting correction and gate,
+Face Mesh, regions, features). The head-pose gate is the one stage measured *open*
+(`MEASURING_POSE`): the estimated pose is recorded instead, and `face_gate` applies the service's
+own limits (`pipeline.landmark.LandmarkConfig`) afterwards, so that one measurement answers both
+"what does the service do" and "how do colours degrade with pose". Beside the pipeline's features
+it keeps the two baselines of issue 9 (the features measured on the image *without* lighting
+correction, and the mean colour of the whole image) and the candidate features of issue 16
+(``models.candidates``).
 
-The photos are read from their folder (by default ``<repo>/../shared/datasets/seasons-train``)
-and never copied: only numbers leave this module. Its README asks that figures measured on it be
-cross-validated; the callers do that.
+Two sets (``<repo>/../shared/datasets``): `seasons-train` (206 photos, season labels only) and
+`armocromia-train` (1940 photos of 873 persons, 12 classes, person ids). The photos are read from
+their folders and never copied: only numbers leave this module. Their READMEs ask that figures be
+cross-validated, grouped by person; the callers do that.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from models.candidates import measure_candidates
 from pipeline.analysis import Analyzer
 from pipeline.augment import apply_exposure, apply_illuminant, kelvin_to_linear_rgb
 from pipeline.color import linear_rgb_to_lab, uint8_to_linear
 from pipeline.decode import decode_image
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import FEATURE_NAMES, extract_features
+from pipeline.landmark import LandmarkConfig, pose_error
 from pipeline.regions import FaceRegions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATASET = REPO_ROOT.parent / "shared" / "datasets" / "seasons-train"
+DATASETS_ROOT = REPO_ROOT.parent / "shared" / "datasets"
+DEFAULT_DATASET = DATASETS_ROOT / "seasons-train"
+ARMOCROMIA_DATASET = DATASETS_ROOT / "armocromia-train"
+LABELLED_SETS: tuple[Path, ...] = (ARMOCROMIA_DATASET, DEFAULT_DATASET)
 SEASONS: tuple[str, ...] = ("spring", "summer", "autumn", "winter")
 WARM_SEASONS = frozenset({"spring", "autumn"})
 
@@ -84,12 +95,26 @@ AUGMENT: tuple[Lighting, ...] = (
 
 @dataclass(frozen=True)
 class Photo:
+    """One labelled photo. `subtype` is the armocromia sub-type (None: season label only); `person`
+    groups the photos of one person for cross-validation (seasons-train names no persons, and each
+    of its photos is a person of its own); `source` is where the photo came from, as the set's
+    README names it ("celeba-hq", "web", "named" for armocromia-train, "showmethecolor")."""
+
     path: Path
     season: str
+    dataset: str = ""
+    person: str = ""
+    subtype: str | None = None
+    source: str = ""
 
     @property
     def warm(self) -> bool:
         return self.season in WARM_SEASONS
+
+    @property
+    def label12(self) -> str | None:
+        """The armocromia class, e.g. 'autumn deep' (None without a sub-type)."""
+        return None if self.subtype is None else f"{self.season} {self.subtype}"
 
 
 @dataclass(frozen=True)
@@ -108,20 +133,54 @@ class Measurement:
     whole_lab: FloatArray
     lighting_score: float | None
     problems: tuple[str, ...]
+    # Estimated head pose (yaw, pitch, roll in degrees) and pupil distance (px) of the face found;
+    # None when the pipeline stopped before the landmarks.
+    pose: tuple[float, float, float] | None = None
+    interocular_px: float | None = None
+    # models.candidates.CANDIDATE_NAMES (None unless ok).
+    candidates: FloatArray | None = None
 
 
 def load_photos(root: Path = DEFAULT_DATASET) -> list[Photo]:
-    """The photos listed in ``labels.csv`` (columns ``file,season``), in file order."""
+    """The photos listed in ``labels.csv`` (columns ``file,season`` and optionally
+    ``subtype,person,source``), in file order."""
     labels = root / "labels.csv"
     if not labels.is_file():
         raise FileNotFoundError(f"no labelled set at {root} (expected {labels})")
     with labels.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    photos = [Photo(root / row["file"], row["season"].strip()) for row in rows]
+    photos = [
+        Photo(
+            root / row["file"],
+            row["season"].strip(),
+            dataset=root.name,
+            person=f"{root.name}:{row.get('person') or row['file']}",
+            subtype=(row.get("subtype") or "").strip() or None,
+            source=photo_source(row.get("source")),
+        )
+        for row in rows
+    ]
     unknown = {p.season for p in photos} - set(SEASONS)
     if unknown:
         raise ValueError(f"{labels}: unknown seasons {sorted(unknown)}")
     return photos
+
+
+def photo_source(source: str | None) -> str:
+    """The kind of photo from armocromia-train's `source` column: CelebA-HQ portraits have numeric
+    file names, web downloads are `images-N`, the rest are named public figures; no column:
+    seasons-train's ShowMeTheColor photos."""
+    if not source:
+        return "showmethecolor"
+    stem = Path(source).stem
+    if stem.isdigit():
+        return "celeba-hq"
+    return "web" if stem.startswith("images") else "named"
+
+
+def load_labelled_sets(roots: Iterable[Path] = LABELLED_SETS) -> list[Photo]:
+    """Every photo of the given labelled sets, set after set."""
+    return [photo for root in roots for photo in load_photos(root)]
 
 
 def dataset_fingerprint(root: Path = DEFAULT_DATASET) -> str:
@@ -135,11 +194,40 @@ def whole_image_lab(rgb: Uint8Image) -> FloatArray:
     return np.asarray(linear_rgb_to_lab(mean_linear), dtype=np.float64)
 
 
+def measuring_landmarks(service: LandmarkConfig | None = None) -> LandmarkConfig:
+    """The service's face settings with the head-pose limits open (`MEASURING_POSE`)."""
+    config = service or LandmarkConfig()
+    return replace(config, max_yaw_deg=MEASURING_POSE, max_pitch_deg=MEASURING_POSE)
+
+
+def measuring_analyzer(service: LandmarkConfig | None = None) -> Analyzer:
+    """An Analyzer with the service's settings but the head-pose limits open: the pose is
+    recorded and `face_gate` applies `service`'s limits afterwards."""
+    return Analyzer(landmarks=measuring_landmarks(service))
+
+
+# Wide enough that Face Mesh's estimate never reaches it (it saturates near 35 degrees of yaw).
+MEASURING_POSE = 90.0
+
+
+def face_gate(measurement: Measurement, config: LandmarkConfig) -> str:
+    """What the service would answer for this measurement under `config`'s pose limits: "ok" or
+    its error code (FACE_NOT_FRONTAL where the recorded pose exceeds the limits)."""
+    if measurement.status == "rejected":
+        return str(ErrorCode.POOR_LIGHTING_CONDITION)
+    if measurement.status != "ok" or measurement.pose is None:
+        return measurement.status
+    yaw, pitch, _ = measurement.pose
+    if pose_error(config, yaw, pitch) is not None:
+        return str(ErrorCode.FACE_NOT_FRONTAL)
+    return "ok"
+
+
 class LabelledSetMeasurer:
     """Runs photos through the pipeline under synthetic lighting. Build once; not thread-safe."""
 
     def __init__(self, analyzer: Analyzer | None = None) -> None:
-        self.analyzer = analyzer or Analyzer()
+        self.analyzer = analyzer or measuring_analyzer()
 
     def close(self) -> None:
         self.analyzer.close()
@@ -160,6 +248,7 @@ class LabelledSetMeasurer:
                 lighting_score=details.get("score"),
                 problems=tuple(details.get("problems", ())),
             )
+        landmarks = analysis.landmarks
         return Measurement(
             status="ok",
             features=analysis.features.to_vector().astype(np.float64),
@@ -167,24 +256,15 @@ class LabelledSetMeasurer:
             whole_lab=whole,
             lighting_score=analysis.lighting.score,
             problems=analysis.lighting.problems,
+            pose=(landmarks.yaw_deg, landmarks.pitch_deg, landmarks.roll_deg),
+            interocular_px=landmarks.interocular_px,
+            candidates=measure_candidates(lit, landmarks, analysis.regions, analysis.features),
         )
 
-    def measure_set(
-        self,
-        photos: Iterable[Photo],
-        lightings: Iterable[Lighting],
-        progress: Callable[[int], None] | None = None,
-    ) -> dict[str, list[Measurement]]:
-        """Measurements per lighting name, each list in photo order. Decodes every photo once."""
-        lights = list(lightings)
-        results: dict[str, list[Measurement]] = {light.name: [] for light in lights}
-        for index, photo in enumerate(photos):
-            rgb = decode_image(photo.path.read_bytes())
-            for light in lights:
-                results[light.name].append(self.measure(rgb, light))
-            if progress is not None:
-                progress(index + 1)
-        return results
+    def measure_photo(self, photo: Photo, lightings: Iterable[Lighting]) -> dict[str, Measurement]:
+        """One photo under each lighting (decoded once)."""
+        rgb = decode_image(photo.path.read_bytes())
+        return {light.name: self.measure(rgb, light) for light in lightings}
 
     def _uncorrected_alone(self, rgb: Uint8Image) -> FloatArray | None:
         """The baseline's features when the gate refused the photo: no gate, no correction."""

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     photos = load_photos(args.data)
     measurer = LabelledSetMeasurer()
     try:
-        measured = measurer.measure_set(photos, [NEUTRAL])[NEUTRAL.name]
+        measured = [measurer.measure_photo(photo, [NEUTRAL])[NEUTRAL.name] for photo in photos]
         levels, chromaticities = _sclera_references(measurer.analyzer, photos)
     finally:
         measurer.close()

@@ -1,0 +1,81 @@
+"""The season classifiers that cross-validation compares, as `models.crossval.Fitter`s.
+
+- `fit_calibrated_rules`: the rules' two season axes fitted to the rows (``models.calibrate``);
+  it also decides the tone inside the season, as the shipped model does;
+- `sklearn_fitter(make_model, columns)`: any scikit-learn classifier on chosen columns (the
+  learned candidates of issue 16 and the baselines' logistic regressions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from models.calibrate import SEASON_ORDER, calibrate_rules, rules_from_document
+from models.crossval import COLUMN_NAMES, Fitter, FloatArray, Prediction, Predictor, TrainingRows
+from models.labelled import SEASONS
+from pipeline.features import FEATURE_NAMES
+
+_FEATURES = len(FEATURE_NAMES)
+
+
+def fit_calibrated_rules(rows: TrainingRows) -> Predictor:
+    """The rules calibrated on the rows (the shipped method), answering seasons and tones."""
+    document = calibrate_rules(rows.x[:, :_FEATURES], rows.seasons, rows.photos)
+    rules = rules_from_document(document)
+
+    def predict(x: FloatArray) -> Prediction:
+        indices = np.asarray(rules.label_indices(x[:, :_FEATURES]))
+        seasons = [SEASON_ORDER[int(i) // 4].value for i in indices]
+        return Prediction(seasons, tones=[int(i) % 4 for i in indices])
+
+    return predict
+
+
+def columns_of(names: Sequence[str]) -> list[int]:
+    return [COLUMN_NAMES.index(name) for name in names]
+
+
+def sklearn_fitter(
+    make_model: Callable[[], Any], columns: Sequence[int] | None = None, target: str = "season"
+) -> Fitter:
+    """A Fitter training a fresh classifier from `make_model` on `columns` of the rows (all: None).
+    Missing values stay NaN: the model (or an imputer in its pipeline) must handle them. `target`
+    "class12" trains on the armocromia classes (rows without one left out) and answers them in
+    `Prediction.seasons`; the probabilities are then those of the seasons, summed over classes."""
+
+    def fit(rows: TrainingRows) -> Predictor:
+        x = rows.x if columns is None else rows.x[:, list(columns)]
+        labels = np.asarray(rows.seasons if target == "season" else rows.classes, dtype=object)
+        keep = labels != None  # noqa: E711 (element-wise)
+        model = make_model()
+        model.fit(x[keep], labels[keep].astype(str))
+        classes = [str(c) for c in model.classes_]
+        season_of = np.array([[c.split()[0] == season for season in SEASONS] for c in classes], dtype=float)
+
+        def predict(features: FloatArray) -> Prediction:
+            chosen = features if columns is None else features[:, list(columns)]
+            raw = np.asarray(model.predict_proba(chosen), dtype=np.float64)
+            answers = [classes[int(k)] for k in raw.argmax(axis=1)]
+            probabilities = raw @ season_of
+            if target == "season":
+                answers = [SEASONS[int(k)] for k in probabilities.argmax(axis=1)]
+            return Prediction(answers, probabilities)
+
+        return predict
+
+    return fit
+
+
+def logistic() -> Any:
+    """Standardised L2 logistic regression, missing values imputed with the training median."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(
+        SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=5000)
+    )
