@@ -272,8 +272,9 @@ class Ingress:
             )
 
     async def _record_failure(self, task_id: str, error: BaseException) -> None:
+        details: dict[str, Any] = {}
         if isinstance(error, PipelineError):
-            code, message = error.code, error.message
+            code, message, details = error.code, error.message, error.details
         elif isinstance(error, TimeoutError):
             code, message = ErrorCode.TIMEOUT, "The analysis took too long. Please try again."
         else:
@@ -281,6 +282,6 @@ class Ingress:
             logger.error("Analysis %s failed unexpectedly: %s", task_id, type(error).__name__)
             code, message = ErrorCode.INTERNAL_ERROR, "The analysis failed on our side. Please try again."
         try:
-            await self._writer.fail.remote(task_id, code, message)
+            await self._writer.fail.remote(task_id, code, message, details)
         except Exception as write_error:
             logger.error("Could not record the failure of %s: %s", task_id, type(write_error).__name__)

@@ -12,6 +12,7 @@ from db.history import HistoryRecord
 from db.models import AnalysisHistory, AnalysisTask
 from pipeline.diagnosis import Diagnosis
 from pipeline.normalize import LightingReport
+from pipeline.seasons import season_type
 from serve_app.schemas import AnalysisResult, AnalysisStatus, HistoryItem, HistoryPage, TaskError
 
 
@@ -29,13 +30,14 @@ def history_record(diagnosis: Diagnosis, lighting: LightingReport) -> HistoryRec
         explanation=diagnosis.explanation,
         lighting_score=lighting.score,
         model_version=diagnosis.model_version,
+        runner_up=diagnosis.runner_up,
     )
 
 
 def task_status(task: AnalysisTask) -> AnalysisStatus:
     error = None
     if task.error_code:
-        error = TaskError(code=task.error_code, message=task.error_message or "")
+        error = TaskError(code=task.error_code, message=task.error_message or "", details=task.error_details)
     return AnalysisStatus(
         task_id=str(task.id),
         status=task.status,
@@ -46,7 +48,14 @@ def task_status(task: AnalysisTask) -> AnalysisStatus:
 
 
 def analysis_result(entry: AnalysisHistory) -> AnalysisResult:
-    return AnalysisResult.model_validate(entry, from_attributes=True)
+    """The stored row plus the type's names, which follow from its id and need not be stored."""
+    kind = season_type(entry.season_type)
+    stored = {name: getattr(entry, name) for name in AnalysisResult.model_fields if hasattr(entry, name)}
+    return AnalysisResult(
+        **stored,
+        type_name={"ko": kind.name_ko, "en": kind.name_en},
+        season_name={"ko": kind.season_name_ko, "en": kind.season_name_en},
+    )
 
 
 def history_page(page: StoredPage) -> HistoryPage:
