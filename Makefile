@@ -1,6 +1,7 @@
 # Two entry points that work on a fresh machine (see README): `make run` and `make test`.
 # Everything installs into ./.venv with Python 3.11; nothing is installed system-wide except
-# shellcheck and ruby (Debian packages) for the cluster-script and Vagrantfile tests, and only as root.
+# shellcheck, ruby and chromium (Debian packages) for the cluster-script, Vagrantfile and browser tests,
+# and only as root.
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python

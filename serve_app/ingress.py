@@ -38,6 +38,7 @@ from serve_app.schemas import AnalysisAccepted, AnalysisStatus, Health
 from serve_app.security import install_security
 from serve_app.settings import get_settings
 from serve_app.upload import read_upload_form
+from serve_app.web_app import WebAppMiddleware
 
 logger = logging.getLogger("ray.serve")
 
@@ -70,6 +71,9 @@ api = FastAPI(
 )
 install_error_handlers(api)
 api.include_router(history_routes)
+# The web app's pages and files (serve_app.web_app), inside the security middleware below so its
+# answers get the same headers, limits and CORS as the API's.
+api.add_middleware(WebAppMiddleware)
 # Sign-in, limits, CORS and security headers wrap every route (serve_app.security). Installed before
 # the class below is decorated: @serve.ingress freezes the app as it is at that moment.
 install_security(api, get_settings().security)
@@ -215,10 +219,6 @@ class Ingress:
         if task is None:
             raise PipelineError(ErrorCode.NOT_FOUND, "No such analysis.")
         return task_status(task)
-
-    @api.get("/", include_in_schema=False)
-    def index(self) -> dict[str, str]:
-        return {"service": "personal-color", "docs": "/docs", "health": "/healthz"}
 
     # --- Health -------------------------------------------------------------------------------
 

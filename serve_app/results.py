@@ -7,6 +7,8 @@ summary numbers is kept.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from db.history import HistoryPage as StoredPage
 from db.history import HistoryRecord
 from db.models import AnalysisHistory, AnalysisTask
@@ -14,6 +16,8 @@ from pipeline.diagnosis import Diagnosis
 from pipeline.normalize import LightingReport
 from pipeline.seasons import season_type
 from serve_app.schemas import AnalysisResult, AnalysisStatus, HistoryItem, HistoryPage, TaskError
+
+Item = TypeVar("Item", bound=HistoryItem)
 
 
 def history_record(diagnosis: Diagnosis, lighting: LightingReport) -> HistoryRecord:
@@ -47,19 +51,24 @@ def task_status(task: AnalysisTask) -> AnalysisStatus:
     )
 
 
+def _names(type_id: str) -> dict[str, dict[str, str]]:
+    """The type's names follow from its id, so they are added on the way out, not stored."""
+    kind = season_type(type_id)
+    return {
+        "type_name": {"ko": kind.name_ko, "en": kind.name_en},
+        "season_name": {"ko": kind.season_name_ko, "en": kind.season_name_en},
+    }
+
+
+def _item(model: type[Item], entry: AnalysisHistory) -> Item:
+    stored = {name: getattr(entry, name) for name in model.model_fields if hasattr(entry, name)}
+    return model.model_validate({**stored, **_names(entry.season_type)})
+
+
 def analysis_result(entry: AnalysisHistory) -> AnalysisResult:
-    """The stored row plus the type's names, which follow from its id and need not be stored."""
-    kind = season_type(entry.season_type)
-    stored = {name: getattr(entry, name) for name in AnalysisResult.model_fields if hasattr(entry, name)}
-    return AnalysisResult(
-        **stored,
-        type_name={"ko": kind.name_ko, "en": kind.name_en},
-        season_name={"ko": kind.season_name_ko, "en": kind.season_name_en},
-    )
+    return _item(AnalysisResult, entry)
 
 
 def history_page(page: StoredPage) -> HistoryPage:
-    return HistoryPage(
-        items=[HistoryItem.model_validate(entry, from_attributes=True) for entry in page.items],
-        next_cursor=page.next_cursor,
-    )
+    items = [_item(HistoryItem, entry) for entry in page.items]
+    return HistoryPage(items=items, next_cursor=page.next_cursor)

@@ -39,6 +39,8 @@ class HistoryItem(BaseModel):
     season_type: str
     confidence: float
     thumbnail_color: str
+    type_name: dict[str, str] = Field(description="The type's name in Korean and English.")
+    season_name: dict[str, str]
 
 
 class AnalysisResult(HistoryItem):
@@ -52,8 +54,6 @@ class AnalysisResult(HistoryItem):
     explanation: Any
     lighting_score: float | None
     model_version: str
-    type_name: dict[str, str] = Field(description="The type's name in Korean and English.")
-    season_name: dict[str, str]
     runner_up: dict[str, Any] | None = Field(
         None, description="The second most likely type: season_type, type_name, confidence."
     )
