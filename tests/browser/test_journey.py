@@ -10,12 +10,21 @@ import struct
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import PageFactory, screenshot, script_errors
-from tests.browser.flows import ANALYSIS_TIMEOUT_MS, BUTTONS, HEADINGS, SAVE_CARD, api, sign_up
+from tests.browser.flows import (
+    ANALYSIS_TIMEOUT_MS,
+    BUTTONS,
+    HEADINGS,
+    SAVE_CARD,
+    accessibility_problems,
+    api,
+    sign_up,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NONE: dict[str, list[str]] = {"unlabelled": [], "low_contrast": []}
 
 
 def hexes(page: Page, selector: str) -> list[str]:
@@ -43,8 +52,7 @@ def test_journey_from_sign_up_to_palette_card_and_history(
 ) -> None:
     page = new_page(width=width, height=height, locale=locale)
     name = f"{lang}-{width}x{height}"
-    sign_up(page, lang)
-    screenshot(page, f"{name}-1-login-done")
+    sign_up(page, lang, screenshot_as=f"{name}-1-login")
 
     # The meter turns green on the astronaut in daylight, and only then the shutter works.
     expect(page.get_by_role("heading", level=1)).to_have_text(HEADINGS[lang]["capture"])
@@ -53,6 +61,7 @@ def test_journey_from_sign_up_to_palette_card_and_history(
     expect(shutter).to_be_enabled()
     expect(page.locator(".coach")).to_have_attribute("data-coach", "coach_good")
     screenshot(page, f"{name}-2-capture")
+    assert accessibility_problems(page) == NONE
     shutter.click()
 
     expect(page).to_have_url(re.compile(r"/analyzing/[0-9a-f-]{36}$"))
@@ -61,6 +70,7 @@ def test_journey_from_sign_up_to_palette_card_and_history(
     result_id = page.url.rsplit("/", 1)[1]
     expect(page.locator("[data-section=best] [data-hex]").first).to_be_visible()
     screenshot(page, f"{name}-4-result")
+    assert accessibility_problems(page) == NONE
 
     # Every swatch section shows exactly the API's colours, in its order.
     result = api(page, "result", result_id)
@@ -94,6 +104,7 @@ def test_journey_from_sign_up_to_palette_card_and_history(
     row = page.locator(f".history-item[data-id='{result_id}']")
     expect(row).to_contain_text(result["type_name"][lang])
     screenshot(page, f"{name}-5-history")
+    assert accessibility_problems(page) == NONE
     page.go_back()
     expect(page).to_have_url(re.compile(f"/result/{result_id}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(result["type_name"][lang])
@@ -116,6 +127,7 @@ def test_language_switch_persists_across_reloads(new_page: PageFactory) -> None:
     page = new_page(locale="en-US")
     page.goto("/login")
     expect(page.get_by_role("heading", level=1)).to_have_text(HEADINGS["en"]["login"])
+    assert accessibility_problems(page) == NONE
     page.get_by_label("Language").select_option("ko")
     expect(page.get_by_role("heading", level=1)).to_have_text(HEADINGS["ko"]["login"])
     expect(page.locator("html")).to_have_attribute("lang", "ko")
@@ -135,3 +147,38 @@ def test_deleting_the_account_signs_out_and_removes_everything(new_page: PageFac
     # Signed out: every screen asks to sign in again.
     page.goto("/history")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fhistory$"))
+
+
+def test_keyboard_focus_is_visible_on_every_control_of_the_sign_in(new_page: PageFactory) -> None:
+    page = new_page()
+    page.goto("/login")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()  # a new screen starts at its heading
+    page.keyboard.press("Tab")  # from here on the page knows focus comes from the keyboard
+    outlines = page.evaluate(
+        """() => [...document.querySelectorAll('a[href], button, input, select')]
+            .filter((e) => e.getClientRects().length > 0)
+            .map((e) => { e.focus(); const s = getComputedStyle(e);
+                          return `${e.outerHTML.slice(0, 40)}: ${s.outlineStyle} ${s.outlineWidth}`; })"""
+    )
+    assert len(outlines) >= 5
+    assert all(outline.endswith("solid 3px") for outline in outlines), outlines
+
+
+def test_a_network_blip_while_analysing_does_not_end_the_wait(new_page: PageFactory) -> None:
+    page = new_page()
+    sign_up(page, "en")
+    expect(page.get_by_role("button", name="Take photo")).to_be_enabled()
+    dropped: list[str] = []
+
+    def drop_first_polls(route: Route) -> None:
+        if len(dropped) < 3:
+            dropped.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/analysis/status/*", drop_first_polls)
+    page.get_by_role("button", name="Take photo").click()
+    expect(page.locator(".stage")).to_have_text("Connection lost. Retrying…")
+    expect(page).to_have_url(re.compile(r"/result/[0-9a-f-]{36}$"), timeout=ANALYSIS_TIMEOUT_MS)
+    assert len(dropped) == 3
