@@ -30,6 +30,14 @@ QUIET = [
     "--no-first-run",
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
 ]
+# Counts object URLs as the page makes and revokes them, so a test can see none is left alive.
+_WATCH_OBJECT_URLS = """(() => {
+  const live = new Set();
+  const create = URL.createObjectURL.bind(URL), revoke = URL.revokeObjectURL.bind(URL);
+  URL.createObjectURL = (object) => { const url = create(object); live.add(url); return url; };
+  URL.revokeObjectURL = (url) => { live.delete(url); revoke(url); };
+  Object.defineProperty(window, "__liveObjectUrls", { get: () => [...live] });
+})();"""
 DARK_ROOM = 0.08  # the fake camera's exposure for "too dark"
 TIMEOUT_MS = 60_000  # a shared 2-core machine: generous, and only ever a ceiling on a wait
 expect.set_options(timeout=TIMEOUT_MS)
@@ -91,6 +99,11 @@ PageFactory = Callable[..., Page]
 _SCRIPT_ERRORS: WeakKeyDictionary[Page, list[str]] = WeakKeyDictionary()
 
 
+def live_object_urls(page: Page) -> list[str]:
+    """Object URLs (blob:) the page made and has not revoked."""
+    return [str(url) for url in page.evaluate("() => window.__liveObjectUrls")]
+
+
 def script_errors(page: Page) -> list[str]:
     """Uncaught errors the app's scripts threw in this page so far."""
     return _SCRIPT_ERRORS.get(page, [])
@@ -108,6 +121,7 @@ def _pages(browser: Browser, service: ServedApp) -> Iterator[PageFactory]:
             accept_downloads=True,
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(_WATCH_OBJECT_URLS)
         contexts.append(context)
         page = context.new_page()
         errors = _SCRIPT_ERRORS.setdefault(page, [])

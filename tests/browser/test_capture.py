@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PageFactory, screenshot, script_errors
+from tests.browser.conftest import PageFactory, live_object_urls, screenshot, script_errors
 from tests.browser.flows import ANALYSIS_TIMEOUT_MS, sign_up
 from tests.support import faces
 
@@ -73,4 +73,5 @@ def test_a_refused_upload_shows_the_codes_advice_and_a_retake_button(
     screenshot(page, f"refused-{code.lower()}")
     failure.get_by_role("link", name="Retake the photo").click()
     expect(page).to_have_url(re.compile(r"/capture$"))
+    assert live_object_urls(page) == []  # the upload went from memory, through no object URL
     assert script_errors(page) == []

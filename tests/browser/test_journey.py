@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import PageFactory, screenshot, script_errors
+from tests.browser.conftest import ARTIFACTS, PageFactory, live_object_urls, screenshot, script_errors
 from tests.browser.flows import (
     ANALYSIS_TIMEOUT_MS,
     BUTTONS,
@@ -92,6 +92,7 @@ def test_journey_from_sign_up_to_palette_card_and_history(
     download = download_info.value
     assert download.suggested_filename == f"personal-color-{result['season_type']}.png"
     card = download.path().read_bytes()
+    (ARTIFACTS / f"{name}-7-palette-card.png").write_bytes(card)
     assert png_size(card) == (1080, 1350)
     assert 20_000 < len(card) < 3_000_000
     image = Image.open(io.BytesIO(card)).convert("RGB")
@@ -120,6 +121,7 @@ def test_journey_from_sign_up_to_palette_card_and_history(
     # Nothing of the photo stays in the browser: storage holds the refresh token and, if chosen, the language.
     stored = page.evaluate("() => [...Object.keys(localStorage), ...Object.keys(sessionStorage)]")
     assert set(stored) <= {"lang", "refresh_token"}
+    assert live_object_urls(page) == []
     assert script_errors(page) == []
 
 
