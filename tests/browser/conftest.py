@@ -112,9 +112,12 @@ def script_errors(page: Page) -> list[str]:
 def _pages(browser: Browser, service: ServedApp) -> Iterator[PageFactory]:
     contexts: list[BrowserContext] = []
 
-    def open_page(width: int = 1280, height: int = 900, locale: str = "en-US") -> Page:
+    def open_page(
+        width: int = 1280, height: int = 900, locale: str = "en-US", reduced_motion: bool = False
+    ) -> Page:
         context = browser.new_context(
             base_url=service.base_url,
+            reduced_motion="reduce" if reduced_motion else "no-preference",
             viewport={"width": width, "height": height},
             locale=locale,
             permissions=["camera"],

@@ -184,3 +184,18 @@ def test_a_network_blip_while_analysing_does_not_end_the_wait(new_page: PageFact
     expect(page.locator(".stage")).to_have_text("Connection lost. Retrying…")
     expect(page).to_have_url(re.compile(r"/result/[0-9a-f-]{36}$"), timeout=ANALYSIS_TIMEOUT_MS)
     assert len(dropped) == 3
+
+
+@pytest.mark.parametrize(("reduced", "animation"), [(False, "scan"), (True, "none")])
+def test_the_scanning_line_moves_unless_motion_is_reduced(
+    new_page: PageFactory, reduced: bool, animation: str
+) -> None:
+    page = new_page(reduced_motion=reduced)
+    page.goto("/login")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    found = page.evaluate(
+        """() => { const scanner = Object.assign(document.createElement('div'), {className: 'scanner'});
+                  document.body.append(scanner);
+                  return getComputedStyle(scanner, '::after').animationName; }"""
+    )
+    assert found == animation
