@@ -68,16 +68,15 @@ def cameras(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _launch(playwright: Playwright, video: Path) -> Browser:
+def _launch(playwright: Playwright, video: Path | None) -> Browser:
+    """Chromium whose camera plays `video`; with None, a browser without a camera (a desktop)."""
+    camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
     return playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            *QUIET,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
+        executable_path=str(CHROMIUM), headless=True, args=[*QUIET, *(camera if video else [])]
     )
 
 
@@ -91,6 +90,13 @@ def browser(playwright: Playwright, cameras: dict[str, Path]) -> Iterator[Browse
 @pytest.fixture(scope="session")
 def dark_browser(playwright: Playwright, cameras: dict[str, Path]) -> Iterator[Browser]:
     launched = _launch(playwright, cameras["dark"])
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="session")
+def cameraless_browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = _launch(playwright, None)
     yield launched
     launched.close()
 
@@ -109,7 +115,7 @@ def script_errors(page: Page) -> list[str]:
     return _SCRIPT_ERRORS.get(page, [])
 
 
-def _pages(browser: Browser, service: ServedApp) -> Iterator[PageFactory]:
+def _pages(browser: Browser, service: ServedApp, camera: bool = True) -> Iterator[PageFactory]:
     contexts: list[BrowserContext] = []
 
     def open_page(
@@ -120,7 +126,7 @@ def _pages(browser: Browser, service: ServedApp) -> Iterator[PageFactory]:
             reduced_motion="reduce" if reduced_motion else "no-preference",
             viewport={"width": width, "height": height},
             locale=locale,
-            permissions=["camera"],
+            permissions=["camera"] if camera else [],
             accept_downloads=True,
         )
         context.set_default_timeout(TIMEOUT_MS)
@@ -145,6 +151,11 @@ def new_page(browser: Browser, service: ServedApp) -> Iterator[PageFactory]:
 @pytest.fixture
 def dark_page(dark_browser: Browser, service: ServedApp) -> Iterator[PageFactory]:
     yield from _pages(dark_browser, service)
+
+
+@pytest.fixture
+def cameraless_page(cameraless_browser: Browser, service: ServedApp) -> Iterator[PageFactory]:
+    yield from _pages(cameraless_browser, service, camera=False)
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -82,19 +82,20 @@ function grayEdge(linear, usable, width, height) {
   let count = 0;
   for (let y = 1; y < height - 1; y++) {
     for (let x = 1; x < width - 1; x++) {
-      let inner = true;
-      for (let dy = -1; dy <= 1 && inner; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          if (!usable[(y + dy) * width + x + dx]) { inner = false; break; }
-        }
-      }
-      if (!inner) continue;
+      const i = y * width + x;
+      // An edge touching a clipped or black pixel has a false colour: only fully usable 3x3 windows.
+      if (!(usable[i - width - 1] & usable[i - width] & usable[i - width + 1] & usable[i - 1] & usable[i]
+        & usable[i + 1] & usable[i + width - 1] & usable[i + width] & usable[i + width + 1])) continue;
       count++;
+      const up = (i - width) * 3, mid = i * 3, down = (i + width) * 3;
       for (let c = 0; c < 3; c++) {
-        const at = (dx, dy) => linear[((y + dy) * width + x + dx) * 3 + c];
-        const gx = at(1, -1) + 2 * at(1, 0) + at(1, 1) - at(-1, -1) - 2 * at(-1, 0) - at(-1, 1);
-        const gy = at(-1, 1) + 2 * at(0, 1) + at(1, 1) - at(-1, -1) - 2 * at(0, -1) - at(1, -1);
-        sums[c] += Math.hypot(gx, gy) ** MINKOWSKI_P;
+        const nw = linear[up - 3 + c], n = linear[up + c], ne = linear[up + 3 + c];
+        const w = linear[mid - 3 + c], e = linear[mid + 3 + c];
+        const sw = linear[down - 3 + c], so = linear[down + c], se = linear[down + 3 + c];
+        const gx = ne + 2 * e + se - nw - 2 * w - sw; // Sobel, as the server's cv2.Sobel
+        const gy = sw + 2 * so + se - nw - 2 * n - ne;
+        const squared = gx * gx + gy * gy;
+        sums[c] += squared * squared * squared; // |gradient| ** 6 (MINKOWSKI_P)
       }
     }
   }
