@@ -80,9 +80,8 @@ def test_a_refused_upload_shows_the_codes_advice_and_a_retake_button(
 def test_without_a_camera_an_uploaded_photo_is_analysed(cameraless_page: PageFactory) -> None:
     page = cameraless_page()
     sign_up(page, "en")
-    expect(page.locator(".no-camera")).to_be_visible()
-    expect(page.locator(".coach")).to_have_text(re.compile("^No camera here"))
-    expect(page.get_by_role("button", name="Take photo")).to_be_disabled()
+    expect(page.locator(".no-camera")).to_have_text(re.compile("^No camera here"))
+    expect(page.get_by_role("button", name="Take photo")).to_be_hidden()
     screenshot(page, "capture-no-camera")
     upload(page, faces.encode_jpeg(faces.astronaut()))
     expect(page).to_have_url(re.compile(r"/result/[0-9a-f-]{36}$"), timeout=ANALYSIS_TIMEOUT_MS)

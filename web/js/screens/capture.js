@@ -165,11 +165,14 @@ export function render(main, { navigate }) {
     await send(await toJpeg(canvas), undefined);
   });
 
+  // Without a camera the upload is the way in: the meter and the shutter step aside.
   function cameraUnavailable() {
     noCamera.hidden = false;
-    verdict.textContent = t("verdict_bad");
-    coach.textContent = t("camera_unavailable");
-    shutter.disabled = true;
+    finder.dataset.camera = "none";
+    meter.hidden = true;
+    shutter.hidden = true;
+    shutterHint.hidden = true;
+    upload.classList.remove("secondary");
   }
 
   if (navigator.mediaDevices?.getUserMedia) {
