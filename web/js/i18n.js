@@ -4,7 +4,7 @@
 const STORAGE_KEY = "lang";
 const LANGUAGES = ["ko", "en"];
 
-const TEXTS = {
+export const TEXTS = {
   en: {
     app_name: "Personal color",
     skip: "Skip to content",
@@ -69,7 +69,6 @@ const TEXTS = {
     stage_landmarks: "Finding your face",
     stage_classifying: "Reading your colours",
     stage_saving: "Saving the result",
-    stage_completed: "Done",
     reconnecting: "Connection lost. Retrying…",
     failed_title: "We could not analyse this photo",
     retake: "Retake the photo",
@@ -121,11 +120,9 @@ const TEXTS = {
     save_card: "Save palette card",
     card_saved: "Palette card saved.",
     card_footer: "Personal color · {date}",
-    swatch: "colour {hex}",
     // History
     history_title: "Your history",
     history_empty: "No diagnoses yet.",
-    open: "Open",
     delete: "Delete",
     delete_label: "Delete {name} from {date}",
     delete_confirm_title: "Delete this diagnosis?",
@@ -199,7 +196,6 @@ const TEXTS = {
     stage_landmarks: "얼굴 찾는 중",
     stage_classifying: "색 읽는 중",
     stage_saving: "결과 저장 중",
-    stage_completed: "완료",
     reconnecting: "연결이 끊겼습니다. 다시 시도하는 중…",
     failed_title: "이 사진은 분석할 수 없었어요",
     retake: "다시 찍기",
@@ -250,10 +246,8 @@ const TEXTS = {
     save_card: "팔레트 카드 저장",
     card_saved: "팔레트 카드를 저장했어요.",
     card_footer: "퍼스널 컬러 · {date}",
-    swatch: "색상 {hex}",
     history_title: "나의 기록",
     history_empty: "아직 진단 기록이 없어요.",
-    open: "열기",
     delete: "삭제",
     delete_label: "{date}의 {name} 삭제",
     delete_confirm_title: "이 진단을 삭제할까요?",

@@ -1,5 +1,5 @@
-"""The web app's JavaScript unit tests (the lighting meter's pixel function), run by Node's built-in
-test runner from pytest, so pytest stays the one test runner CI reads."""
+"""The web app's JavaScript unit tests (the lighting meter's pixel function, the translations), run by
+Node's built-in test runner from pytest, so pytest stays the one test runner CI reads."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 WEB = Path(__file__).resolve().parents[2] / "web"
 
 
-def test_the_meters_unit_tests_pass_in_node() -> None:
+def test_the_web_apps_unit_tests_pass_in_node() -> None:
     node = shutil.which("node")
     if node is None:
         message = "Node.js (20 or newer) is needed for web/tests"
