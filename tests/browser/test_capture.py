@@ -83,8 +83,18 @@ def test_without_a_camera_an_uploaded_photo_is_analysed(cameraless_page: PageFac
     expect(page.locator(".no-camera")).to_have_text(re.compile("^No camera here"))
     expect(page.get_by_role("button", name="Take photo")).to_be_hidden()
     screenshot(page, "capture-no-camera")
-    upload(page, faces.encode_jpeg(faces.astronaut()))
+    # Playwright does not show a Blob body, so watch what the page encodes: the photo is downscaled in
+    # the browser to at most 1280 px on its long side and sent as a JPEG.
+    page.evaluate(
+        """() => { const toBlob = HTMLCanvasElement.prototype.toBlob;
+                  window.__encoded = [];
+                  HTMLCanvasElement.prototype.toBlob = function (done, type, quality) {
+                    window.__encoded.push([this.width, this.height, type]);
+                    return toBlob.call(this, done, type, quality); }; }"""
+    )
+    upload(page, faces.encode_jpeg(faces.resized(faces.astronaut(), 2400)))
     expect(page).to_have_url(re.compile(r"/result/[0-9a-f-]{36}$"), timeout=ANALYSIS_TIMEOUT_MS)
     expect(page.locator("[data-section=best] [data-hex]")).to_have_count(10)
+    assert page.evaluate("() => window.__encoded") == [[1280, 1280, "image/jpeg"]]
     assert live_object_urls(page) == []
     assert script_errors(page) == []
