@@ -44,9 +44,9 @@ from functools import partial
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from pipeline.analysis import Analyzer
+from pipeline.arrays import FloatArray, Uint8Image
 from pipeline.augment import apply_exposure, apply_illuminant, illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import angular_error_deg, delta_e_2000, srgb_uint8_to_lab
 from pipeline.decode import decode_image
@@ -62,7 +62,7 @@ from pipeline.normalize import _correction_table as correction_table
 from pipeline.normalize import _downscale as downscale
 from tests.support import faces
 
-CASTS: dict[str, npt.NDArray[np.float64]] = {
+CASTS: dict[str, FloatArray] = {
     "4000K": kelvin_to_linear_rgb(4000),
     "5000K": kelvin_to_linear_rgb(5000),
     "8000K": kelvin_to_linear_rgb(8000),
@@ -76,7 +76,7 @@ TARGET_ERR_DEG = 3.0
 TARGET_DE = 3.0
 
 
-def skin_lab(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+def skin_lab(image: Uint8Image) -> FloatArray:
     cheek = image[faces.ASTRONAUT_CHEEK_BOX].reshape(-1, 3)
     return np.asarray(np.median(srgb_uint8_to_lab(cheek), axis=0), dtype=np.float64)
 
@@ -166,7 +166,7 @@ def pipeline_outcomes() -> None:
     """What the shipped stage (default config) does with each variant: corrected or refused."""
     corrector = LightingCorrector()
     reference_skin = skin_lab(faces.astronaut())
-    variants: dict[str, Callable[[], npt.NDArray[np.uint8]]] = {
+    variants: dict[str, Callable[[], Uint8Image]] = {
         "uncast": faces.astronaut,
         "4000K": faces.warm_cast,
         "8000K": faces.cool_cast,

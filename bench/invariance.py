@@ -50,7 +50,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from bench.accuracy import (
     FOLDS,
@@ -74,6 +73,7 @@ from models.labelled import (
     load_photos,
 )
 from pipeline.analysis import Analyzer
+from pipeline.arrays import BoolArray, FloatArray, Uint8Image
 from pipeline.augment import illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import (
     LUMINANCE_WEIGHTS,
@@ -109,8 +109,6 @@ from pipeline.normalize import (
     white_balance_gains,
 )
 
-FloatArray = npt.NDArray[np.float64]
-Uint8Image = npt.NDArray[np.uint8]
 Predictor = Callable[[FloatArray], list[str]]
 
 # The default gate's threshold: scores below it would be refused (reported, never applied here).
@@ -138,7 +136,7 @@ EQUIVARIANT_ESTIMATORS = ("shipped", "green-rank gray edge")
 
 def green_rank_mask(
     small: Uint8Image, low_pct: float = RANK_LOW_PCT, high_pct: float = RANK_HIGH_PCT, min_level: int = 1
-) -> npt.NDArray[np.bool_]:
+) -> BoolArray:
     """Pixels whose green level lies between two percentiles of the frame's green levels.
 
     A diagonal cast maps each channel's levels through one increasing table, so the order of the
@@ -149,7 +147,7 @@ def green_rank_mask(
     """
     green = small[..., 1]
     low, high = np.percentile(green, (low_pct, high_pct))
-    mask: npt.NDArray[np.bool_] = (green >= max(float(low), min_level)) & (green <= high)
+    mask: BoolArray = (green >= max(float(low), min_level)) & (green <= high)
     return mask
 
 
@@ -289,7 +287,7 @@ class Collected:
     gate_refused: dict[str, int]
     failed: dict[str, int]
     pipeline_agreement: list[float]
-    measured: npt.NDArray[np.bool_]
+    measured: BoolArray
     seconds: float = 0.0
     scene_luminance: list[float] = field(default_factory=list)
 

@@ -32,9 +32,9 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
-from pipeline.color import LUMINANCE_WEIGHTS, FloatArray, rgb_triple
+from pipeline.arrays import FloatArray, Uint8Image
+from pipeline.color import LUMINANCE_WEIGHTS, rgb_triple
 from pipeline.features import percentiles
 from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks
@@ -112,14 +112,14 @@ class ExposureReference:
         return self.white_gains != (1.0, 1.0, 1.0)
 
     @property
-    def channel_gains(self) -> npt.NDArray[np.float64]:
+    def channel_gains(self) -> FloatArray:
         """What the features multiply the photo's linear R, G, B by: lighting, brightness and white."""
         white = np.asarray(self.white_gains, dtype=np.float64)
         return np.asarray(self.gain * white * np.asarray(self.lighting_gains, dtype=np.float64))
 
 
 def sclera_exposure(
-    rgb: npt.NDArray[np.uint8],
+    rgb: Uint8Image,
     landmarks: FaceLandmarks,
     config: ExposureConfig | None = None,
     lighting_gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
@@ -189,9 +189,7 @@ def _at_sclera_luminance(gains: FloatArray, sclera: FloatArray) -> FloatArray:
     return gains * (float(LUMINANCE_WEIGHTS @ sclera) / float(LUMINANCE_WEIGHTS @ (gains * sclera)))
 
 
-def _sclera_pixels(
-    rgb: npt.NDArray[np.uint8], points: npt.NDArray[np.float64], iris_margin: float
-) -> npt.NDArray[np.uint8]:
+def _sclera_pixels(rgb: Uint8Image, points: FloatArray, iris_margin: float) -> Uint8Image:
     """Pixels inside both eye openings but outside the iris discs, drawn in a box around each eye."""
     height, width = rgb.shape[:2]
     parts = []

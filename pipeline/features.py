@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.arrays import BoolArray, Float32Array, FloatArray, Uint8Image
 from pipeline.color import (
-    FloatArray,
     chroma_hue,
     delta_e_2000,
     individual_typology_angle,
@@ -133,7 +133,7 @@ class ColorFeatures:
     hair_source: HairSource
     exposure: ExposureReference | None = None
 
-    def to_vector(self) -> npt.NDArray[np.float32]:
+    def to_vector(self) -> Float32Array:
         """The classifier input, in `FEATURE_NAMES` order.
 
         Missing hair is encoded as `hair_present = 0` with the hair colour taken from the eyes
@@ -203,9 +203,7 @@ _SPREAD_SAMPLE = 400
 Gains = float | FloatArray
 
 
-def measure_region(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gains: Gains = 1.0
-) -> RegionColor:
+def measure_region(rgb: Uint8Image, mask: BoolArray, trim: Trim, gains: Gains = 1.0) -> RegionColor:
     """Robust CIELAB statistics of the masked pixels of `rgb` (sRGB uint8), in linear light times
     `gains` (one for all channels or one per channel: the sclera reference's; unclipped: a
     brightened colour may exceed the display's white, which only the hex code, not the
@@ -229,9 +227,7 @@ class _Sample:
     pixel_count: int
 
 
-def _trimmed_sample(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gains: Gains
-) -> _Sample:
+def _trimmed_sample(rgb: Uint8Image, mask: BoolArray, trim: Trim, gains: Gains) -> _Sample:
     """The statistics of `measure_region` up to the median. Only the sampled pixels are gathered:
     indexing every masked pixel of a three-channel image costs several times more than the rest.
     """
@@ -320,7 +316,7 @@ def within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> E
 
 
 def extract_features(
-    rgb: npt.NDArray[np.uint8], regions: FaceRegions, exposure: ExposureReference | None = None
+    rgb: Uint8Image, regions: FaceRegions, exposure: ExposureReference | None = None
 ) -> ColorFeatures:
     """Measure skin, eyes, lips and hair of the photo as taken (the regions' image, before any
     8-bit correction), at the `exposure` reference's gains (`pipeline.exposure.sclera_exposure`:
@@ -334,7 +330,7 @@ def extract_features(
     window = rgb[y : y + h, x : x + w]
     gains: Gains = 1.0 if exposure is None else exposure.channel_gains
 
-    def sampled(name: str, mask: npt.NDArray[np.bool_], trim: Trim) -> _Sample:
+    def sampled(name: str, mask: BoolArray, trim: Trim) -> _Sample:
         region = mask[y : y + h, x : x + w]
         if not region.any():
             raise ValueError(f"the {name} region is empty")

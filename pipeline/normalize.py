@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.arrays import BoolArray, Float32Array, FloatArray, Uint8Image
 from pipeline.color import (
     LUMINANCE_WEIGHTS,
     angular_error_deg,
@@ -59,9 +60,6 @@ from pipeline.color import (
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.face_detection import DetectedFace, FaceDetector
 
-Uint8Image = npt.NDArray[np.uint8]
-FloatArray = npt.NDArray[np.float64]
-Float32Array = npt.NDArray[np.float32]
 Box = tuple[int, int, int, int]
 
 WHITE_BALANCE_METHODS: Final = (
@@ -310,7 +308,7 @@ def _minkowski_mean(values: Float32Array, weights: Float32Array, p: float) -> Fl
     return np.asarray(np.maximum(mean, 0.0) ** (1.0 / p), dtype=np.float64)
 
 
-def _gray_edge(linear: Float32Array, usable: npt.NDArray[np.bool_], p: float) -> FloatArray:
+def _gray_edge(linear: Float32Array, usable: BoolArray, p: float) -> FloatArray:
     """First-order gray edge (van de Weijer, Gevers and Gijsenij, 2007): the p-norm of gradients.
 
     The average colour difference between neighbouring surfaces is achromatic, which holds far

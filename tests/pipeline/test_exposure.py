@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from pipeline.analysis import Analyzer
+from pipeline.arrays import FloatArray
 from pipeline.augment import apply_illuminant, illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import LUMINANCE_WEIGHTS, delta_e_2000
 from pipeline.exposure import ExposureConfig, ExposureReference, _sclera_pixels, sclera_exposure
@@ -110,7 +110,7 @@ def test_a_brightening_gain_stops_where_the_skin_would_become_implausibly_light(
     assert darkened.exposure.gain == 0.5
 
 
-def _unit(values: tuple[float, float, float]) -> npt.NDArray[np.float64]:
+def _unit(values: tuple[float, float, float]) -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
     return np.asarray(array / array.sum(), dtype=np.float64)
 

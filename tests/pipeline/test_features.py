@@ -6,9 +6,9 @@ import dataclasses
 import math
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
+from pipeline.arrays import BoolArray, Uint8Image
 from pipeline.color import (
     delta_e_2000,
     hex_to_lab,
@@ -36,9 +36,7 @@ from tests.pipeline.measured_faces import with_skin
 from tests.support import faces
 
 
-def measure(
-    image: npt.NDArray[np.uint8], detector: FaceMeshDetector, extractor: RegionExtractor
-) -> ColorFeatures:
+def measure(image: Uint8Image, detector: FaceMeshDetector, extractor: RegionExtractor) -> ColorFeatures:
     return extract_features(image, extractor.extract(image, detector.detect(image)))
 
 
@@ -154,9 +152,7 @@ def test_blown_out_hair_counts_as_missing(astronaut_regions: FaceRegions) -> Non
     assert features.hair is None and features.hair_source is HairSource.NONE
 
 
-def plain_numpy_region(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gain: float
-) -> RegionColor:
+def plain_numpy_region(rgb: Uint8Image, mask: BoolArray, trim: Trim, gain: float) -> RegionColor:
     """`measure_region` written the straightforward way, with np.percentile and np.median."""
     pixels = rgb[mask]
     sample = pixels[:: max(1, len(pixels) // 2000)]
