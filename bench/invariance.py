@@ -95,7 +95,6 @@ from pipeline.features import (
     SKIN_TRIM,
     ColorFeatures,
     Gains,
-    HairSource,
     RegionColor,
     Trim,
     measure_region,
@@ -108,6 +107,7 @@ from pipeline.normalize import (
     _gray_edge,
     white_balance_gains,
 )
+from pipeline.regions import HairSource
 
 Predictor = Callable[[FloatArray], list[str]]
 

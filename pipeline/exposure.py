@@ -35,10 +35,10 @@ import numpy as np
 
 from pipeline.arrays import FloatArray, Uint8Image
 from pipeline.color import LUMINANCE_WEIGHTS, rgb_triple
-from pipeline.features import percentiles
 from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks
 from pipeline.regions import LEFT_EYE_CYCLE, RIGHT_EYE_CYCLE, SUBPIXEL_BITS, fixed_point
+from pipeline.stats import percentiles
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ from pipeline.color import (
 )
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.face_detection import DetectedFace, FaceDetector
+from pipeline.stats import percentiles
 
 Box = tuple[int, int, int, int]
 
@@ -419,7 +420,7 @@ def _measure(
 
     luminance = _balanced_luminance(small, gains)
     sx, sy, sw, sh = region_small
-    low, high = _percentiles(luminance, (1.0, 99.0))
+    low, high = percentiles(luminance, (1.0, 99.0))
     contrast = lightness_of_luminance(float(high)) - lightness_of_luminance(float(low))
     surround = np.zeros(luminance.shape, dtype=bool)
     surround[max(0, sy - sh) : sy + sh, max(0, sx - sw) : sx + 2 * sw] = True
@@ -514,30 +515,6 @@ def _balanced_luminance(rgb: Uint8Image, gains: FloatArray) -> Float32Array:
 def _to_linear_f32(rgb: Uint8Image) -> Float32Array:
     """Linear RGB (float32) of sRGB uint8 pixels through one table lookup (cv2.LUT: faster than numpy)."""
     return np.asarray(cv2.LUT(rgb, _LEVELS_LINEAR_F32), dtype=np.float32)
-
-
-def _percentiles(values: Float32Array, percents: tuple[float, ...]) -> list[float]:
-    """The same numbers as np.percentile(values, percents) (linear method), for arrays without NaNs.
-
-    np.percentile also partitions around the last element to look for NaNs and goes through
-    generic machinery: three times the cost of partitioning at the ranks needed. The interpolation
-    below is numpy's own (`_lerp`, float32 difference, float64 weights), so results are bit-equal.
-    """
-    flat = values.reshape(-1)
-    last = flat.size - 1
-    positions = [last * (percent / 100.0) for percent in percents]
-    lower = [min(math.floor(position), last) for position in positions]
-    ordered = np.partition(flat, sorted({*lower, *(min(rank + 1, last) for rank in lower)}))
-    results = []
-    for position, rank in zip(positions, lower, strict=True):
-        below, above = ordered[rank], ordered[min(rank + 1, last)]
-        difference = float(above - below)
-        weight = position - rank
-        if weight >= 0.5:
-            results.append(float(above) - difference * (1.0 - weight))
-        else:
-            results.append(float(below) + difference * weight)
-    return results
 
 
 def _poor_lighting(report: LightingReport, client_score: float | None, min_score: float) -> PipelineError:

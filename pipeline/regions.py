@@ -20,6 +20,7 @@ import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 
 import cv2
 import mediapipe as mp
@@ -30,8 +31,8 @@ from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 from pipeline import graph_call
 from pipeline.arrays import BoolArray, FloatArray, Uint8Image
 from pipeline.errors import ErrorCode, PipelineError
-from pipeline.features import HairSource
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks, connection_indices
+from pipeline.stats import median
 
 
 def _cycle(connections: frozenset[tuple[int, int]]) -> tuple[int, ...]:
@@ -98,6 +99,14 @@ class RegionConfig:
     min_brow_pixels_iod2: float = 0.03
     person_threshold: float = 0.5
     min_eye_pixels: int = 6  # both iris rings together; closed eyes leave none
+
+
+class HairSource(StrEnum):
+    """Where the hair colour came from, best first; NONE when no hair could be sampled."""
+
+    SEGMENTATION = "segmentation"
+    EYEBROWS = "eyebrows"
+    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -191,15 +200,6 @@ def _lab8_median(pixels: Uint8Image) -> FloatArray:
     lab[0] *= 100.0 / 255.0
     lab[1:] -= 128.0
     return np.asarray(lab.sum(axis=1) / len(ranks), dtype=np.float64)
-
-
-def _median(values: FloatArray) -> float:
-    """np.median of a 1-D array without NaNs, exactly, from a partial sort (its overhead dominates here)."""
-    middle = len(values) // 2
-    if len(values) % 2:
-        return float(np.partition(values, middle)[middle])
-    below, above = np.partition(values, (middle - 1, middle))[middle - 1 : middle + 1]
-    return float((below + above) / 2.0)
 
 
 def _u8(array: object) -> Uint8Image:
@@ -354,9 +354,9 @@ class RegionExtractor:
         if selected.sum() < 3:
             return ring
         values = luma[selected].astype(np.float64)
-        median = _median(values)
-        mad = _median(np.abs(values - median)) or 1.0
-        return (luma <= median + 3.0 * mad).astype(np.uint8)
+        middle = median(values)
+        mad = median(np.abs(values - middle)) or 1.0
+        return (luma <= middle + 3.0 * mad).astype(np.uint8)
 
     def _hair_from_segmentation(
         self,

@@ -10,7 +10,6 @@ import pytest
 
 from pipeline.arrays import BoolArray, FloatArray
 from pipeline.errors import ErrorCode, PipelineError
-from pipeline.features import HairSource
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks, FaceMeshDetector
 from pipeline.regions import (
     FACE_OVAL_CYCLE,
@@ -25,6 +24,7 @@ from pipeline.regions import (
     RIGHT_EYE_CYCLE,
     RIGHT_EYEBROW,
     FaceRegions,
+    HairSource,
     RegionExtractor,
 )
 from tests.support import faces
