@@ -104,10 +104,9 @@ from pipeline.normalize import (
     LightingConfig,
     LightingCorrector,
     _downscale,
-    _gray_edge,
-    white_balance_gains,
 )
 from pipeline.regions import HairSource
+from pipeline.white_balance import gray_edge, white_balance_gains
 
 Predictor = Callable[[FloatArray], list[str]]
 
@@ -154,7 +153,7 @@ def green_rank_mask(
 def green_rank_gray_edge(small: Uint8Image, p: float = GRAY_EDGE_P) -> FloatArray:
     """The shipped gray edge, restricted to the green-rank pixels instead of the unclipped ones."""
     linear = uint8_to_linear(small).astype(np.float32)
-    estimate = np.maximum(_gray_edge(linear, green_rank_mask(small), p), 1e-9)
+    estimate = np.maximum(gray_edge(linear, green_rank_mask(small), p), 1e-9)
     return np.asarray(estimate / estimate.sum(), dtype=np.float64)
 
 
