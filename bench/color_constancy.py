@@ -51,9 +51,7 @@ from pipeline.augment import apply_exposure, apply_illuminant, illuminant_gains,
 from pipeline.color import angular_error_deg, delta_e_2000, srgb_uint8_to_lab
 from pipeline.decode import decode_image
 from pipeline.errors import PipelineError
-from pipeline.normalize import LightingConfig, LightingCorrector
-from pipeline.normalize import _correction_table as correction_table
-from pipeline.normalize import _downscale as downscale
+from pipeline.normalize import LightingConfig, LightingCorrector, correction_table, downscale
 from pipeline.white_balance import WHITE_BALANCE_METHODS, estimate_illuminant, white_balance_gains
 from tests.support import faces
 

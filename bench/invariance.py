@@ -87,12 +87,12 @@ from pipeline.decode import decode_image
 from pipeline.errors import PipelineError
 from pipeline.exposure import ExposureReference, sclera_exposure
 from pipeline.features import (
-    _STATS_SAMPLE,
     EYE_TRIM,
     FEATURE_NAMES,
     HAIR_TRIM,
     LIPS_TRIM,
     SKIN_TRIM,
+    STATS_SAMPLE,
     ColorFeatures,
     Gains,
     RegionColor,
@@ -103,7 +103,7 @@ from pipeline.features import (
 from pipeline.normalize import (
     LightingConfig,
     LightingCorrector,
-    _downscale,
+    downscale,
 )
 from pipeline.regions import HairSource
 from pipeline.white_balance import gray_edge, white_balance_gains
@@ -211,7 +211,7 @@ class Regions:
         if name not in self._ratios:
             pixels = self.pixels[name]
             # The pipeline's stride sample; the stride depends on the count only, not on the light.
-            self._ratios[name] = ratio_color(pixels[:: max(1, len(pixels) // _STATS_SAMPLE)], TRIMS[name])
+            self._ratios[name] = ratio_color(pixels[:: max(1, len(pixels) // STATS_SAMPLE)], TRIMS[name])
         return self._ratios[name]
 
 
@@ -334,7 +334,7 @@ def collect(root: Path, progress: bool = True) -> Collected:
                 normalized = corrector.correct(lit)
                 report = normalized.report
                 gate_refused[light.name] += report.score < GATE_MIN_SCORE
-                small = _downscale(lit, config.stats_max_side)
+                small = downscale(lit, config.stats_max_side)
                 green_rank = green_rank_gray_edge(small)
                 green_rank_gains = white_balance_gains(green_rank)
                 scene_y = max(scene_luminance(small, green_rank_gains), 1e-4)

@@ -133,7 +133,7 @@ def sclera_exposure(
     """
     cfg = config or ExposureConfig()
     lighting = np.asarray(lighting_gains, dtype=np.float64)
-    pixels = _sclera_pixels(rgb, landmarks.points, cfg.iris_margin)
+    pixels = sclera_pixels(rgb, landmarks.points, cfg.iris_margin)
     linear, blown = rebuild_clipped(pixels, 1.0 / lighting)
     linear *= lighting
     chromaticity = sclera_chromaticity(linear[~blown], cfg.white_percentile, cfg.min_pixels)
@@ -189,7 +189,7 @@ def _at_sclera_luminance(gains: FloatArray, sclera: FloatArray) -> FloatArray:
     return gains * (float(LUMINANCE_WEIGHTS @ sclera) / float(LUMINANCE_WEIGHTS @ (gains * sclera)))
 
 
-def _sclera_pixels(rgb: Uint8Image, points: FloatArray, iris_margin: float) -> Uint8Image:
+def sclera_pixels(rgb: Uint8Image, points: FloatArray, iris_margin: float) -> Uint8Image:
     """Pixels inside both eye openings but outside the iris discs, drawn in a box around each eye."""
     height, width = rgb.shape[:2]
     parts = []

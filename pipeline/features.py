@@ -188,7 +188,7 @@ MAX_REFERENCED_SKIN_LIGHTNESS = 90.0
 # median shrinks with the square root of the count: about 3% of the spread at 2000 pixels), so large
 # regions (hair at full working size has 20 000+) are sampled with a fixed stride: deterministic,
 # and spread evenly over the region.
-_STATS_SAMPLE = 2000
+STATS_SAMPLE = 2000
 _SPREAD_SAMPLE = 400
 # Linear-light gains a region is measured at: one for every channel, or R, G, B.
 Gains = float | FloatArray
@@ -223,7 +223,7 @@ def _trimmed_sample(rgb: Uint8Image, mask: BoolArray, trim: Trim, gains: Gains) 
     indexing every masked pixel of a three-channel image costs several times more than the rest.
     """
     positions = np.flatnonzero(mask)
-    sampled = positions[:: max(1, len(positions) // _STATS_SAMPLE)]
+    sampled = positions[:: max(1, len(positions) // STATS_SAMPLE)]
     sample = rgb.reshape(-1, 3)[sampled]
     channel_gains = np.broadcast_to(np.asarray(gains, dtype=np.float64), (3,))
     linear, blown = rebuild_clipped(sample, 1.0 / channel_gains)

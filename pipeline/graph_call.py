@@ -49,8 +49,12 @@ _WIRE_LANDMARK = np.dtype(
 _WIRE_TAGS = {"head": (0x0A, 0x0F), "x_tag": 0x0D, "y_tag": 0x15, "z_tag": 0x1D}
 
 
-def _output(solution: SolutionBase, inputs: Inputs, stream: str) -> Any:
-    """The packet `stream` produced for `inputs`, or None when the graph emitted nothing there."""
+def graph_output(solution: SolutionBase, inputs: Inputs, stream: str) -> Any:
+    """The packet `stream` produced for `inputs`, or None when the graph emitted nothing there.
+
+    Every graph call of the pipeline goes through here (the readers below look it up at call
+    time), which is what lets `bench.pipeline_speed` time the graphs by wrapping this one function.
+    """
     solution._simulated_timestamp += _FRAME_US
     solution._graph_outputs.clear()
     named = {_INPUT: inputs} if isinstance(inputs, np.ndarray) else inputs
@@ -66,7 +70,7 @@ def _output(solution: SolutionBase, inputs: Inputs, stream: str) -> Any:
 
 def proto_list(solution: SolutionBase, inputs: Inputs, stream: str) -> list[Any]:
     """The protos (detections, landmark lists) on `stream`; empty when nothing was found."""
-    output = _output(solution, inputs, stream)
+    output = graph_output(solution, inputs, stream)
     return [] if output is None else list(packet_getter.get_proto_list(output))
 
 
@@ -75,7 +79,7 @@ def landmark_arrays(solution: SolutionBase, inputs: Inputs, stream: str) -> list
 
     A stream carrying a single NormalizedLandmarkList (not a vector of them) gives a list of one.
     """
-    output = _output(solution, inputs, stream)
+    output = graph_output(solution, inputs, stream)
     if output is None:
         return []
     if solution._output_stream_type_info[stream] == PacketDataType.PROTO:
@@ -100,7 +104,7 @@ def landmark_array(landmark_list: Any) -> FloatArray:
 
 def float_image(solution: SolutionBase, rgb: Uint8Image, stream: str) -> Float32Array:
     """The single-channel float image (a segmentation mask) on `stream`, as an array the caller owns."""
-    output = _output(solution, rgb, stream)
+    output = graph_output(solution, rgb, stream)
     if output is None:
         raise RuntimeError(f"the graph produced no {stream!r}")
     return np.array(packet_getter.get_image_frame(output).numpy_view(), dtype=np.float32)

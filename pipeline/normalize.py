@@ -164,7 +164,7 @@ class NormalizedImage:
     @cached_property
     def rgb(self) -> Uint8Image:
         """The corrected picture (same size as the photo), sRGB uint8."""
-        return _apply_table(self.original, _correction_table(np.asarray(self.gains)))
+        return _apply_table(self.original, correction_table(np.asarray(self.gains)))
 
 
 class LightingCorrector:
@@ -192,11 +192,11 @@ class LightingCorrector:
             raise PipelineError(ErrorCode.VALIDATION_ERROR, "lighting_score must be a number from 0 to 100.")
         config = self.config
 
-        small = _downscale(rgb, config.stats_max_side)
+        small = downscale(rgb, config.stats_max_side)
         illuminant = estimate_illuminant(small, config.white_balance, config.minkowski_p)
         gains = white_balance_gains(illuminant)
         # The detector sees the white-balanced copy: strong casts cost it confidence otherwise.
-        balance = _correction_table(gains)
+        balance = correction_table(gains)
         faces = self._detector.detect(_apply_table(small, balance))
 
         scale = rgb.shape[1] / small.shape[1]
@@ -253,8 +253,12 @@ def _exposure_correction_ev(face_lightness: float, scene_key: float, config: Lig
     return float(np.clip(ev, -config.max_exposure_cut_ev, config.max_exposure_gain_ev))
 
 
-def _correction_table(gains: FloatArray) -> Uint8Image:
-    """A (1, 256, 3) table for cv2.LUT: each channel's sRGB level -> level after a linear gain."""
+def correction_table(gains: FloatArray) -> Uint8Image:
+    """A (1, 256, 3) table for cv2.LUT: each channel's sRGB level -> level after a linear gain.
+
+    A gain in linear light is a fixed map of the 256 sRGB uint8 levels, so correcting a whole photo
+    costs one lookup per pixel instead of a round trip through linear floats.
+    """
     return linear_to_uint8(_LEVELS_LINEAR[:, None] * gains).reshape(1, 256, 3)
 
 
@@ -397,7 +401,12 @@ def _check_image(rgb: Uint8Image) -> None:
         raise ValueError("image too small to measure")
 
 
-def _downscale(rgb: Uint8Image, max_side: int) -> Uint8Image:
+def downscale(rgb: Uint8Image, max_side: int) -> Uint8Image:
+    """The copy the lighting statistics are taken on: at most `max_side` px on its long side.
+
+    INTER_AREA averages the pixels each output pixel covers, so the copy keeps the photo's colour
+    statistics; a photo already small enough is returned as it is (made contiguous for OpenCV).
+    """
     height, width = rgb.shape[:2]
     factor = max_side / max(height, width)
     if factor >= 1.0:

@@ -11,7 +11,7 @@ from pipeline.analysis import Analyzer
 from pipeline.arrays import FloatArray
 from pipeline.augment import apply_illuminant, illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import LUMINANCE_WEIGHTS, delta_e_2000
-from pipeline.exposure import ExposureConfig, ExposureReference, _sclera_pixels, sclera_exposure
+from pipeline.exposure import ExposureConfig, ExposureReference, sclera_exposure, sclera_pixels
 from pipeline.features import MAX_REFERENCED_SKIN_LIGHTNESS, extract_features
 from pipeline.landmark import FaceLandmarks
 from tests.pipeline.face_models import face_mesh_detector, region_extractor
@@ -24,7 +24,7 @@ def landmarks() -> FaceLandmarks:
 
 
 def test_the_whites_of_the_eyes_are_found_and_are_bright_and_neutral(landmarks):
-    pixels = _sclera_pixels(faces.astronaut(), landmarks.points, ExposureConfig().iris_margin)
+    pixels = sclera_pixels(faces.astronaut(), landmarks.points, ExposureConfig().iris_margin)
     assert len(pixels) >= 40
     bright = pixels[pixels.sum(axis=1) >= np.percentile(pixels.sum(axis=1), 75)].astype(float)
     # The brightest quarter of the sclera: light and nearly grey, unlike skin (R well above B).
