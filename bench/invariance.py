@@ -100,11 +100,7 @@ from pipeline.features import (
     measure_region,
     within_skin_ceiling,
 )
-from pipeline.normalize import (
-    LightingConfig,
-    LightingCorrector,
-    downscale,
-)
+from pipeline.normalize import LightingConfig, LightingCorrector, downscale
 from pipeline.regions import HairSource
 from pipeline.white_balance import gray_edge, white_balance_gains
 
