@@ -43,7 +43,7 @@ from db.models import (
 HISTORY_TABLE: Final = Base.metadata.tables[AnalysisHistory.__tablename__]
 TASK_TABLE: Final = Base.metadata.tables[AnalysisTask.__tablename__]
 
-# The same string as pipeline.errors.ErrorCode.TIMEOUT (db/ does not import pipeline; a test checks).
+# The same string as serve_app.errors.ServiceCode.TIMEOUT (db/ does not import the service; a test checks).
 TIMEOUT_CODE: Final = "TIMEOUT"
 TIMEOUT_MESSAGE: Final = "The analysis did not finish in time. Please try again."
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from serve_app.security_settings import SecuritySettings
+from serve_app.security.settings import SecuritySettings
 
 if TYPE_CHECKING:
     from pipeline.decode import DecodeLimits

@@ -26,6 +26,7 @@ from db.tasks import (
     sweep_stuck_tasks,
 )
 from pipeline.errors import ErrorCode
+from serve_app.errors import ServiceCode
 from tests.db.conftest import a_record
 
 MakeTask = Callable[[User | None], uuid.UUID]
@@ -185,7 +186,7 @@ def test_the_sweeper_fails_only_tasks_that_stopped_moving(
 
 
 def test_the_timeout_code_is_the_services_error_code() -> None:
-    assert ErrorCode(TIMEOUT_CODE) is ErrorCode.TIMEOUT
+    assert ServiceCode(TIMEOUT_CODE) is ServiceCode.TIMEOUT
 
 
 def test_a_user_is_created_once_per_identity(session: Session) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from serve_app.retry import with_retry
+from serve_app.deployments.retry import with_retry
 from serve_app.settings import DatabaseSettings
 from tests.support.postgres import admin_url, postgres_unavailable, temporary_database
 

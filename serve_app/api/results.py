@@ -12,7 +12,7 @@ from db.history import HistoryRecord
 from db.models import AnalysisHistory, AnalysisTask
 from pipeline.diagnosis import Diagnosis
 from pipeline.normalize import LightingReport
-from serve_app.schemas import AnalysisResult, AnalysisStatus, HistoryItem, HistoryPage, TaskError
+from serve_app.api.schemas import AnalysisResult, AnalysisStatus, HistoryItem, HistoryPage, TaskError
 
 
 def history_record(diagnosis: Diagnosis, lighting: LightingReport) -> HistoryRecord:

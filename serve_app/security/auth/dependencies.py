@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from db.accounts import find_user_by_identity
 from db.tasks import get_or_create_user
-from serve_app.auth.context import SecurityContext, security_context
-from serve_app.auth.tokens import AuthenticationError
-from serve_app.database import SessionDep
-from serve_app.rate_limit import client_address
+from serve_app.api.database import SessionDep
+from serve_app.security.auth.context import SecurityContext, security_context
+from serve_app.security.auth.tokens import AuthenticationError
+from serve_app.security.rate_limit import client_address
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from /auth/login or the sign-in provider."

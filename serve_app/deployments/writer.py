@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine, make_session_factory
 from db.history import HistoryRecord
 from db.tasks import complete_task, fail_task, mark_processing
-from pipeline.errors import ErrorCode
-from serve_app.retry import with_retry
+from serve_app.deployments.retry import with_retry
+from serve_app.errors import Code
 from serve_app.settings import get_settings
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ class ResultWriter:
         )
         return str(history_id)
 
-    async def fail(self, task_id: str, code: ErrorCode, message: str) -> None:
+    async def fail(self, task_id: str, code: Code, message: str) -> None:
         await with_retry(
             self._run(lambda s: fail_task(s, task_id, code.value, message)), self._policy, "saving a failure"
         )
