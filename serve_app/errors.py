@@ -38,6 +38,8 @@ class ServiceCode(StrEnum):
     TIMEOUT = "TIMEOUT"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # The replica holding the photo went away (the photo is never stored): take it again.
+    INTERRUPTED = "INTERRUPTED"
 
 
 Code = ErrorCode | ServiceCode
@@ -47,11 +49,19 @@ class ServiceError(Exception):
     """A refusal by the service with a stable code and a human message; raised by the service's own
     code (the pipeline raises `PipelineError`). Input checks reuse the pipeline's VALIDATION_ERROR."""
 
-    def __init__(self, code: Code, message: str, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        details: dict[str, Any] | None = None,
+        *,
+        retry_after_s: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.details: dict[str, Any] = details or {}
+        self.retry_after_s = retry_after_s  # sent as Retry-After: when trying again makes sense
 
     def to_dict(self) -> dict[str, Any]:
         """The inside of the error shape, as `PipelineError.to_dict` gives it."""
@@ -82,6 +92,7 @@ HTTP_STATUS: dict[Code, int] = {
     ServiceCode.TIMEOUT: 504,
     ServiceCode.SERVICE_UNAVAILABLE: 503,
     ServiceCode.INTERNAL_ERROR: 500,
+    ServiceCode.INTERRUPTED: 503,
 }
 
 # Statuses Starlette raises by itself (unknown route, wrong method, ...), mapped onto our codes.
@@ -122,7 +133,9 @@ def error_response(
 
 async def _coded_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PipelineError | ServiceError)
-    return error_response(exc.code, exc.message, exc.details)
+    retry_after = exc.retry_after_s if isinstance(exc, ServiceError) else None
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return error_response(exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

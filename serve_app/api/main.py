@@ -7,15 +7,12 @@ is created where they are served and never pickled.
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 
-from db.tasks import sweep_stuck_tasks
 from serve_app.api.analysis import analysis_routes
 from serve_app.api.database import attach_database
 from serve_app.api.health import health_routes
@@ -26,21 +23,18 @@ from serve_app.security.auth.context import SecurityContext
 from serve_app.security.install import install_security
 from serve_app.settings import get_settings
 
-logger = logging.getLogger("ray.serve")
-
 
 @asynccontextmanager
 async def _replica_resources(app: FastAPI) -> AsyncIterator[None]:
-    """The replica's engine and security context (whose rate limiter may hold a Redis connection)."""
+    """The replica's engine, security context (whose rate limiter may hold a Redis connection) and
+    the heartbeat of its analyses."""
     settings = get_settings()
     app.state.security = SecurityContext.from_settings(settings.security)
     sessions = attach_database(app, settings.database.url)
-    stuck_after = timedelta(seconds=settings.database.stuck_task_after_s)
-    with sessions() as session:
-        swept = await run_in_threadpool(sweep_stuck_tasks, session, stuck_after)
-    if swept:
-        logger.warning("Marked %d interrupted analyses as failed", swept)
+    runner: AnalysisRunner = app.state.runner
+    heartbeat = asyncio.create_task(runner.keep_leases(sessions, settings.database))
     yield
+    heartbeat.cancel()
     app.state.engine.dispose()
 
 

@@ -10,6 +10,7 @@ from serve_app.security.auth.dependencies import (
     AuthenticatedUser,
     CurrentUser,
     OptionalUser,
+    TokenIdentity,
 )
 
-__all__ = ["AnalysisUser", "AuthenticatedUser", "CurrentUser", "OptionalUser"]
+__all__ = ["AnalysisUser", "AuthenticatedUser", "CurrentUser", "OptionalUser", "TokenIdentity"]

@@ -93,6 +93,25 @@ def analysis_user(
     return user
 
 
+def token_identity(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> tuple[str, str] | None:
+    """Who the token names, as (issuer, subject), proved by its signature alone: no database.
+
+    For routes whose query can carry the identity itself (the status poll joins the task to its
+    owner), so they need no user row; None for an anonymous caller when that is switched on.
+    """
+    context = security_context(request)
+    if credentials is None:
+        if context.settings.allow_anonymous:
+            return None
+        raise AuthenticationError("missing_token")
+    identity = context.verifier.verify(credentials.credentials)
+    return identity.issuer, identity.subject
+
+
 CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
 OptionalUser = Annotated[AuthenticatedUser | None, Depends(optional_user)]
 AnalysisUser = Annotated[AuthenticatedUser | None, Depends(analysis_user)]
+TokenIdentity = Annotated[tuple[str, str] | None, Depends(token_identity)]
