@@ -28,9 +28,9 @@ def _placed(target: object, num_cpus: float, node_resource: str, settings: Setti
 def build_app(settings: Settings) -> Application:
     web = settings.ray.web_resource
     ai = settings.ray.ai_resource
-    return _placed(Ingress, 0.1, web, settings).bind(
+    return _placed(Ingress, 0.3, web, settings).bind(
         _placed(Normalize, 0.25, ai, settings).bind(),
-        _placed(Landmark, 0.25, ai, settings).bind(),
+        _placed(Landmark, 0.35, ai, settings).bind(),
         _placed(Classify, 0.1, ai, settings).bind(),
         _placed(ResultWriter, 0.05, web, settings).bind(),
     )

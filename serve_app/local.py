@@ -156,7 +156,7 @@ def _read_pid() -> int | None:
 
 def start() -> int:
     from db.migrate import upgrade_to_head
-    from serve_app.api.database import ensure_sqlite_directory
+    from serve_app.database import ensure_sqlite_directory
 
     settings = get_settings()
     running = _read_pid()

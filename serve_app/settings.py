@@ -79,11 +79,14 @@ class PipelineSettings(BaseModel):
     poll_interval_s: float = Field(
         0.5, gt=0, description="How often clients should poll a task; sent with each unfinished status."
     )
+    # Little's law on bench.capacity's figures: about 12 analyses/s through 2 cores, times the 2 s an
+    # analysis may take from upload to result, is 24 in flight. More would only queue (each queued
+    # analysis also costs the ingress a poll every 0.5 s, which slows the rest); fewer idles a stage.
     max_in_flight: int = Field(
-        64,
+        24,
         gt=0,
         description="Analyses one ingress replica holds at once (each keeps its photo in memory until "
-        "normalised); beyond this, new uploads get 503 and should retry.",
+        "normalised); beyond this, new uploads get 503 with Retry-After and should retry.",
     )
 
     def decode_limits(self) -> DecodeLimits:

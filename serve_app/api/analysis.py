@@ -6,20 +6,22 @@
 
 # No `from __future__ import annotations`: FastAPI must see the route annotations as objects.
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
 
 from db.tasks import create_task, get_task_for_identity
 from pipeline.decode import sniff_image_type
 from pipeline.errors import ErrorCode
-from serve_app.api.database import SessionDep
 from serve_app.api.history import parse_id
 from serve_app.api.results import task_status
 from serve_app.api.schemas import AnalysisAccepted, AnalysisStatus
 from serve_app.api.upload import read_upload_form
+from serve_app.database import SessionDep
 from serve_app.errors import ServiceCode, ServiceError
 from serve_app.orchestration import AnalysisRunner
 from serve_app.security.auth import AnalysisUser, TokenIdentity
@@ -127,10 +129,21 @@ async def start_analysis(
     name="analysis_status",
     summary="Where an analysis is; poll until completed or failed, every `poll_after_s` (0.5 s)",
 )
-def analysis_status(task_id: str, caller: TokenIdentity, session: SessionDep) -> AnalysisStatus:
-    # The poll's whole cost is the token check and one indexed query (no user row, no remote call).
-    # `caller` is None only for an anonymous caller (a setting): it reads only unowned tasks.
-    task = get_task_for_identity(session, parse_id(task_id, "No such analysis."), caller)
-    if task is None:
+async def analysis_status(task_id: str, caller: TokenIdentity, request: Request) -> AnalysisStatus:
+    # The poll's whole cost is the token check and one indexed query (no user row, no remote call),
+    # in one hop to a worker thread. `caller` is None only for an anonymous caller (a setting): it
+    # reads only unowned tasks.
+    status = await run_in_threadpool(
+        _status_of, request.app.state.sessions, parse_id(task_id, "No such analysis."), caller
+    )
+    if status is None:
         raise ServiceError(ServiceCode.NOT_FOUND, "No such analysis.")
-    return task_status(task, get_settings().pipeline.poll_interval_s)
+    return status
+
+
+def _status_of(
+    sessions: sessionmaker[Session], task_id: uuid.UUID, caller: tuple[str, str] | None
+) -> AnalysisStatus | None:
+    with sessions() as session:
+        task = get_task_for_identity(session, task_id, caller)
+        return None if task is None else task_status(task, get_settings().pipeline.poll_interval_s)

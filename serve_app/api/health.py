@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from ray import serve
 
-from serve_app.api.database import database_reachable
 from serve_app.api.schemas import Health
+from serve_app.database import database_reachable
 
 health_routes = APIRouter()
 

@@ -19,9 +19,9 @@ from db.history import (
     user_stats,
 )
 from pipeline.errors import ErrorCode
-from serve_app.api.database import SessionDep
 from serve_app.api.results import analysis_result, history_page
 from serve_app.api.schemas import AnalysisResult, HistoryPage, Stats
+from serve_app.database import SessionDep
 from serve_app.errors import ServiceCode, ServiceError
 from serve_app.security.auth import CurrentUser, OptionalUser
 

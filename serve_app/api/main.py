@@ -14,9 +14,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from serve_app.api.analysis import analysis_routes
-from serve_app.api.database import attach_database
 from serve_app.api.health import health_routes
 from serve_app.api.history import history_routes
+from serve_app.database import attach_database
 from serve_app.errors import install_error_handlers
 from serve_app.orchestration import AnalysisRunner
 from serve_app.security.auth.context import SecurityContext

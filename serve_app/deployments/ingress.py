@@ -13,8 +13,8 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from db.migrate import upgrade_to_head
-from serve_app.api.database import ensure_sqlite_directory
 from serve_app.api.main import build_api
+from serve_app.database import ensure_sqlite_directory
 from serve_app.orchestration import AnalysisRunner, StageHandles
 from serve_app.settings import get_settings
 

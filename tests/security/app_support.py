@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from serve_app.api.database import attach_database
 from serve_app.api.history import history_routes
+from serve_app.database import attach_database
 from serve_app.errors import install_error_handlers
 from serve_app.security.install import install_security
 from serve_app.security.settings import SecuritySettings

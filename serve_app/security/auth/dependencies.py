@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.accounts import find_user_by_identity
 from db.tasks import get_or_create_user
-from serve_app.api.database import SessionDep
+from serve_app.database import SessionDep
 from serve_app.security.auth.context import SecurityContext, security_context
 from serve_app.security.auth.tokens import AuthenticationError
 from serve_app.security.rate_limit import client_address
@@ -93,7 +93,7 @@ def analysis_user(
     return user
 
 
-def token_identity(
+async def token_identity(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> tuple[str, str] | None:
@@ -101,6 +101,7 @@ def token_identity(
 
     For routes whose query can carry the identity itself (the status poll joins the task to its
     owner), so they need no user row; None for an anonymous caller when that is switched on.
+    Async because it only computes (keys are loaded at start-up): no hop to a worker thread.
     """
     context = security_context(request)
     if credentials is None:

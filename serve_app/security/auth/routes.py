@@ -26,7 +26,7 @@ from db.accounts import (
     store_refresh_token,
 )
 from pipeline.errors import ErrorCode
-from serve_app.api.database import SessionDep
+from serve_app.database import SessionDep
 from serve_app.errors import ServiceCode, ServiceError
 from serve_app.security.auth.context import SecurityContext, security_context
 from serve_app.security.auth.dependencies import CurrentUser
