@@ -12,7 +12,7 @@ there are no versioned file names to cache forever, and ES modules import each o
 relative paths, so revalidation is what keeps a deploy from mixing old and new modules.
 
 The pages get their own Content-Security-Policy and Permissions-Policy (same-origin scripts only,
-the camera for this origin; `serve_app.security_headers`); the API's stricter ones stay on the rest.
+the camera for this origin; `serve_app.security.headers`); the API's stricter ones stay on the rest.
 Serves files only; never reads or writes anything else.
 """
 
@@ -28,7 +28,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import web
-from serve_app.security_headers import APP_CSP, APP_PERMISSIONS
+from serve_app.security.headers import APP_CSP, APP_PERMISSIONS
 
 WEB_ROOT = Path(web.__file__).resolve().parent
 ASSETS_PREFIX = "/assets/"

@@ -7,7 +7,7 @@
 // `details`, or code "network" when the service could not be reached.
 
 const REFRESH_KEY = "refresh_token";
-const POLL_INTERVAL_MS = 500; // what the API asks for (serve_app/schemas.py, AnalysisAccepted)
+const POLL_INTERVAL_MS = 500; // until the status says otherwise (poll_after_s, serve_app/api/schemas.py)
 const MAX_RETRY_DELAY_MS = 4000;
 
 let accessToken = null;
@@ -139,8 +139,8 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
 });
 
 /**
- * Poll GET /analysis/status/{id} every 0.5 s until it is completed or failed; resolves with the
- * final status. `onUpdate(status, {retrying})` sees every answer. A network blip or an overloaded
+ * Poll GET /analysis/status/{id} every `poll_after_s` the status names (0.5 s) until it is completed
+ * or failed; resolves with the final status. `onUpdate(status, {retrying})` sees every answer. A network blip or an overloaded
  * service does not end the wait: it retries with a growing delay (at most 4 s) until `signal` aborts.
  */
 export async function pollTask(taskId, { onUpdate, signal } = {}) {
@@ -151,7 +151,7 @@ export async function pollTask(taskId, { onUpdate, signal } = {}) {
       const status = await call("GET", `/analysis/status/${encodeURIComponent(taskId)}`);
       onUpdate?.(status, { retrying: false });
       if (status.status === "completed" || status.status === "failed") return status;
-      delay = POLL_INTERVAL_MS;
+      delay = status.poll_after_s > 0 ? status.poll_after_s * 1000 : POLL_INTERVAL_MS;
     } catch (error) {
       if (!(error instanceof ApiError) || !error.transient) throw error;
       onUpdate?.(null, { retrying: true });

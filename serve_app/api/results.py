@@ -1,44 +1,18 @@
-"""Translations between the pipeline, the database rows and the API's response bodies.
-
-`history_record` is where a diagnosis becomes what is stored: text and numbers only (season, hex
-colours, advice, measured Lab values, the lighting score). Nothing derived from pixels beyond those
-summary numbers is kept.
-"""
+"""Translations between the database rows and the API's response bodies."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
 from db.history import HistoryPage as StoredPage
-from db.history import HistoryRecord
-from db.models import AnalysisHistory, AnalysisTask
-from pipeline.diagnosis import Diagnosis
-from pipeline.normalize import LightingReport
+from db.models import UNFINISHED_STATUSES, AnalysisHistory, AnalysisTask
 from pipeline.seasons import season_type
-from serve_app.schemas import AnalysisResult, AnalysisStatus, HistoryItem, HistoryPage, TaskError
+from serve_app.api.schemas import AnalysisResult, AnalysisStatus, HistoryItem, HistoryPage, TaskError
 
 Item = TypeVar("Item", bound=HistoryItem)
 
 
-def history_record(diagnosis: Diagnosis, lighting: LightingReport) -> HistoryRecord:
-    return HistoryRecord(
-        season=diagnosis.season,
-        season_type=diagnosis.season_type,
-        confidence=diagnosis.confidence,
-        thumbnail_color=diagnosis.thumbnail_color,
-        main_colors=list(diagnosis.main_colors),
-        worst_colors=list(diagnosis.worst_colors),
-        makeup=diagnosis.makeup,
-        hair=diagnosis.hair,
-        measured=diagnosis.measured,
-        explanation=diagnosis.explanation,
-        lighting_score=lighting.score,
-        model_version=diagnosis.model_version,
-        runner_up=diagnosis.runner_up,
-    )
-
-
-def task_status(task: AnalysisTask) -> AnalysisStatus:
+def task_status(task: AnalysisTask, poll_after_s: float) -> AnalysisStatus:
     error = None
     if task.error_code:
         error = TaskError(code=task.error_code, message=task.error_message or "", details=task.error_details)
@@ -48,6 +22,7 @@ def task_status(task: AnalysisTask) -> AnalysisStatus:
         stage=task.stage,
         result_id=str(task.history_id) if task.history_id else None,
         error=error,
+        poll_after_s=poll_after_s if task.status in UNFINISHED_STATUSES else None,
     )
 
 
