@@ -14,14 +14,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.arrays import BoolArray, FloatArray
 from pipeline.color import chroma_hue, linear_rgb_to_lab
 from pipeline.features import ColorFeatures
 from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import FaceLandmarks
 from pipeline.regions import FOREHEAD, LEFT_CHEEK, RIGHT_CHEEK, SUBPIXEL_BITS, FaceRegions, fixed_point
-
-FloatArray = npt.NDArray[np.float64]
-BoolMask = npt.NDArray[np.bool_]
 
 # Candidate names, in a fixed order (a measurement cache stores them as a vector).
 _REGION_STATS = ("L10", "L50", "L90", "a50", "b50", "C10", "C50", "C90")
@@ -33,7 +31,7 @@ CANDIDATE_NAMES: tuple[str, ...] = (
 _SAMPLE = 2000
 
 
-def _lab_pixels(rgb: npt.NDArray[np.uint8], mask: BoolMask, gains: FloatArray) -> FloatArray | None:
+def _lab_pixels(rgb: npt.NDArray[np.uint8], mask: BoolArray, gains: FloatArray) -> FloatArray | None:
     """CIELAB of up to _SAMPLE evenly strided unclipped pixels of the mask, at `gains` (n x 3)."""
     positions = np.flatnonzero(mask)
     if len(positions) == 0:
@@ -54,13 +52,13 @@ def _region_stats(lab: FloatArray | None) -> list[float]:
     return [l10, l50, l90, float(np.median(lab[:, 1])), float(np.median(lab[:, 2])), c10, c50, c90]
 
 
-def _patch(regions: FaceRegions, landmarks: FaceLandmarks, indices: tuple[int, ...]) -> BoolMask:
+def _patch(regions: FaceRegions, landmarks: FaceLandmarks, indices: tuple[int, ...]) -> BoolArray:
     """The skin mask's pixels inside one anchor patch (the regions module's own polygons)."""
     width, height = landmarks.image_size
     mask = np.zeros((height, width), np.uint8)
     outline = fixed_point(landmarks.points[list(indices), :2]).reshape(-1, 1, 2)
     cv2.fillPoly(mask, [outline], (1,), shift=SUBPIXEL_BITS)
-    inside: BoolMask = regions.skin & mask.astype(bool)
+    inside: BoolArray = regions.skin & mask.astype(bool)
     return inside
 
 

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from models.candidates import CANDIDATE_NAMES
 from models.labelled import AUGMENT, NEUTRAL, SEASONS, Measurement, Photo, face_gate
+from pipeline.arrays import FloatArray, IntArray
 from pipeline.features import FEATURE_NAMES
 from pipeline.landmark import LandmarkConfig
 
@@ -27,9 +28,6 @@ FOLDS = 5
 # The columns a fitter sees: the shipped features, then the candidate features.
 COLUMN_NAMES: tuple[str, ...] = (*FEATURE_NAMES, *CANDIDATE_NAMES)
 TRAINING_LIGHTINGS: tuple[str, ...] = (NEUTRAL.name, *(light.name for light in AUGMENT))
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)

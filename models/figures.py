@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.crossval import FloatArray, Outcome
+from models.crossval import Outcome
 from models.labelled import MODERATE, NEUTRAL, SEASONS, WARM_SEASONS, Photo
+from pipeline.arrays import FloatArray
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from models.candidates import measure_candidates
 from pipeline.analysis import Analyzer
+from pipeline.arrays import FloatArray, Uint8Image
 from pipeline.augment import apply_exposure, apply_illuminant, kelvin_to_linear_rgb
 from pipeline.color import linear_rgb_to_lab, uint8_to_linear
 from pipeline.decode import decode_image
@@ -45,9 +45,6 @@ ARMOCROMIA_DATASET = DATASETS_ROOT / "armocromia-train"
 LABELLED_SETS: tuple[Path, ...] = (ARMOCROMIA_DATASET, DEFAULT_DATASET)
 SEASONS: tuple[str, ...] = ("spring", "summer", "autumn", "winter")
 WARM_SEASONS = frozenset({"spring", "autumn"})
-
-FloatArray = npt.NDArray[np.float64]
-Uint8Image = npt.NDArray[np.uint8]
 
 
 @dataclass(frozen=True)
