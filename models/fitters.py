@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from models.calibrate import SEASON_ORDER, calibrate_rules, rules_from_document
-from models.crossval import COLUMN_NAMES, Fitter, FloatArray, Prediction, Predictor, TrainingRows
+from models.crossval import COLUMN_NAMES, Fitter, Prediction, Predictor, TrainingRows
 from models.labelled import SEASONS
+from pipeline.arrays import FloatArray
 from pipeline.features import FEATURE_NAMES
 
 _FEATURES = len(FEATURE_NAMES)
