@@ -73,7 +73,9 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
     lines += [
         "",
         "Agreement with the rules is what this model can promise: the rules are the hypothesis. Accuracy on",
-        "labelled photos is measured separately (`bench/accuracy.py`, issue 9). The calibration error",
+        "labelled photos is measured separately (`python -m bench.accuracy`, issue 16: person-grouped,",
+        "with the service's own gates, cross-source and on CelebA-HQ alone; docs/accuracy.md). The",
+        "calibration error",
         "(expected calibration error, 10 bins) compares the stated confidence with how often the top type",
         "matches the rules when the axis scores carry their measurement noise "
         f"(sd {card['training'].get('axis_noise_sd', 0)}).",
@@ -92,6 +94,19 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
             f"{_TONE_DEFINITIONS[t.tone]} | {_percent(realistic['class_balance'][t.id])} |"
         )
     lines += [
+        "",
+        "### How the 16 types are decided, and the 12 armocromia classes",
+        "",
+        "The season comes from the two calibrated axes (undertone, value), fitted to labelled photos. The",
+        "tone inside the season (light, bright, mute, deep) comes from the value and chroma scores against",
+        "each season's splits, which are the medians of that season's share of the synthetic population:",
+        "no labelled photo decides a tone. The armocromia sub-types map onto our tones where they have a",
+        "counterpart (light -> light, bright -> bright, soft -> mute, deep -> deep); its warm and cool",
+        "sub-types are the seasons' centres and have none (`models/subtypes.py`). On the 1342 armocromia",
+        "photos with a counterpart (person-grouped, out-of-fold), season and tone are both right for 14.7%,",
+        "and the tone is right for 37% of those whose season is right (chance 25%): deep and light are",
+        "partly found, soft (mute) almost never (docs/accuracy.md). The tone is a documented hypothesis,",
+        "not a learned decision.",
         "",
         "## The rules (from `models/rules.yaml`)",
         "",
