@@ -42,10 +42,9 @@ BENCHES := pipeline_speed color_constancy classifier db_latency serving accuracy
 bench: setup
 	@for b in $(BENCHES); do echo "== python -m bench.$$b"; $(PY) -m bench.$$b || exit 1; done
 
-## Calibrate the season axes on the labelled sets (measurements cached in .cache/, checked against
-## their inputs), then rebuild the classifier model and its card deterministically.
+## Rebuild the classifier model and its card deterministically (from the committed calibrated rules;
+## `python -m models.calibrate` recalibrates them on the labelled sets, see docs/accuracy.md).
 model: setup
-	$(PY) -m models.calibrate
 	$(PY) -m models.build
 
 ## Render the Kubernetes manifests (ENV=dev|prod) from cluster.yaml and serve_config.yaml.
