@@ -116,7 +116,7 @@ def test_overlong_text_field_is_refused():
 def test_boundary_longer_than_the_parser_allows_is_a_validation_error():
     # python_multipart refuses boundaries over 256 bytes when the parser is built, not on write.
     boundary = "b" * 300
-    body = f"--{boundary}\r\nContent-Disposition: form-data; name=\"lang\"\r\n\r\nen\r\n--{boundary}--\r\n"
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="lang"\r\n\r\nen\r\n--{boundary}--\r\n'
     with pytest.raises(PipelineError) as raised:
         asyncio.run(
             read_upload_form(
