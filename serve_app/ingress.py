@@ -30,8 +30,9 @@ from pipeline.decode import sniff_image_type
 from pipeline.errors import ErrorCode, PipelineError
 from serve_app.auth import AnalysisUser, OptionalUser
 from serve_app.auth.context import SecurityContext
-from serve_app.database import SessionDep, attach_database, database_reachable, ensure_sqlite_directory
+from serve_app.database import SessionDep, attach_database, ensure_sqlite_directory
 from serve_app.errors import install_error_handlers
+from serve_app.form_values import lighting_score
 from serve_app.history import history_routes, parse_id
 from serve_app.results import history_record, task_status
 from serve_app.schemas import AnalysisAccepted, AnalysisStatus, Health
@@ -52,7 +53,7 @@ async def _replica_resources(app: FastAPI) -> AsyncIterator[None]:
     """
     settings = get_settings()
     app.state.security = SecurityContext.from_settings(settings.security)
-    sessions = attach_database(app, settings.database.url)
+    sessions = attach_database(app, settings.database.url, settings.database.timeouts())
     stuck_after = timedelta(seconds=settings.database.stuck_task_after_s)
     with sessions() as session:
         swept = await run_in_threadpool(sweep_stuck_tasks, session, stuck_after)
@@ -112,18 +113,6 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 # Scaling up or down is normal operation; UNHEALTHY, DEPLOY_FAILED or still UPDATING are not ready.
 _READY = frozenset({"ok", "healthy", "upscaling", "downscaling"})
-
-
-def _optional_score(raw: str | None) -> float | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        score = float(raw)
-    except ValueError:
-        score = -1.0
-    if not 0.0 <= score <= 100.0:
-        raise PipelineError(ErrorCode.VALIDATION_ERROR, "lighting_score must be a number from 0 to 100.")
-    return score
 
 
 def _language(raw: str | None) -> str:
@@ -194,7 +183,7 @@ class Ingress:
             raise PipelineError(
                 ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The file is not a JPEG, PNG or WebP image."
             )
-        score = _optional_score(form.fields.get("lighting_score"))
+        score = lighting_score(form.fields.get("lighting_score"))
         lang = _language(form.fields.get("lang"))
 
         # `user` is None only for an anonymous diagnosis (a setting, off by default).
@@ -228,7 +217,7 @@ class Ingress:
 
     @api.get("/readyz", response_model=Health, summary="Database reachable and every deployment healthy")
     def readyz(self, request: Request) -> JSONResponse:
-        checks = {"database": "ok" if database_reachable(request.app.state.engine) else "unreachable"}
+        checks = {"database": "ok" if request.app.state.database_probe.reachable() else "unreachable"}
         app_name = serve.get_replica_context().app_name
         application = serve.status().applications.get(app_name)
         for name, deployment in (application.deployments if application else {}).items():
