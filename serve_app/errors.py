@@ -44,6 +44,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.TIMEOUT: 504,
+    ErrorCode.REQUEST_TIMEOUT: 408,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
 }
@@ -54,6 +55,7 @@ _CODE_FOR_STATUS: dict[int, ErrorCode] = {
     401: ErrorCode.UNAUTHORIZED,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
+    408: ErrorCode.REQUEST_TIMEOUT,
     409: ErrorCode.CONFLICT,
     413: ErrorCode.IMAGE_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,

@@ -34,6 +34,7 @@ from serve_app.database import SessionDep, attach_database, ensure_sqlite_direct
 from serve_app.errors import install_error_handlers
 from serve_app.form_values import lighting_score
 from serve_app.history import history_routes, parse_id
+from serve_app.readiness import READY, deployment_checks
 from serve_app.results import history_record, task_status
 from serve_app.schemas import AnalysisAccepted, AnalysisStatus, Health
 from serve_app.security import install_security
@@ -109,10 +110,6 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: {"description": "UNSUPPORTED_MEDIA_TYPE: not a JPEG, PNG or WebP"},
     422: {"description": "VALIDATION_ERROR"},
 }
-
-
-# Scaling up or down is normal operation; UNHEALTHY, DEPLOY_FAILED or still UPDATING are not ready.
-_READY = frozenset({"ok", "healthy", "upscaling", "downscaling"})
 
 
 def _language(raw: str | None) -> str:
@@ -218,11 +215,8 @@ class Ingress:
     @api.get("/readyz", response_model=Health, summary="Database reachable and every deployment healthy")
     def readyz(self, request: Request) -> JSONResponse:
         checks = {"database": "ok" if request.app.state.database_probe.reachable() else "unreachable"}
-        app_name = serve.get_replica_context().app_name
-        application = serve.status().applications.get(app_name)
-        for name, deployment in (application.deployments if application else {}).items():
-            checks[name] = str(deployment.status.value).lower()
-        ready = all(value in _READY for value in checks.values())
+        checks.update(deployment_checks(serve.get_replica_context().app_name))
+        ready = all(value in READY for value in checks.values())
         body = Health(status="ok" if ready else "unavailable", checks=checks)
         return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
