@@ -29,7 +29,8 @@ SQLITE_WRITE_LOCK = "sqlite_begin_immediate"
 class Timeouts:
     """How long a unit of work waits on the database before it fails (and the API answers 503).
 
-    `connect_s` bounds opening a connection, `statement_s` one statement on the server
+    `connect_s` bounds opening a connection (PostgreSQL: whole seconds, at least 2, as libpq's
+    `connect_timeout` takes it), `statement_s` one statement on the server
     (PostgreSQL's `statement_timeout`), `socket_s` any silence of the server on an open connection
     (a black-holed network: no error ever arrives, so only the client can end the wait; see
     `db.pg_socket_timeout`), `pool_s` the wait for a free pooled connection, and `sqlite_busy_s`
@@ -66,10 +67,10 @@ def make_engine(
     if parsed.get_driver_name() == "psycopg2":
         from db.pg_socket_timeout import install_socket_timeout
 
-        install_socket_timeout(timeouts.socket_s, timeouts.connect_s)
+        install_socket_timeout()
         connect_args = {
-            # libpq's own bound (whole seconds, at least 2), for connections opened without the
-            # wait callback; the callback also bounds the connect.
+            # libpq's bound (whole seconds, at least 2); with the wait callback installed it is the
+            # callback that enforces it, and `tcp_user_timeout` as the bound on silence.
             "connect_timeout": max(2, round(timeouts.connect_s)),
             "application_name": "personal-color",
             "options": f"-c statement_timeout={round(timeouts.statement_s * 1000)}",
