@@ -3,7 +3,7 @@
 `python -m bench.password_hashing [-c 32] [-n 96]` prints, in one run:
 
 - the cost of one Argon2id hash with pwdlib's default parameters (m = 64 MiB, t = 3, p = 4) and
-  with the shipped ones (serve_app.auth.passwords), side by side;
+  with the shipped ones (serve_app.security.auth.passwords), side by side;
 - `-n` registrations through the API, `-c` at a time (the issue's 32 clients), p50/p99 latency;
 - during that wave, `GET /me` polled back to back by one more client, p50/p99: what a person
   waiting for an analysis would feel, since status polls share `/me`'s thread pool.
@@ -29,11 +29,11 @@ from fastapi import FastAPI
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from db.migrate import upgrade_to_head
-from serve_app.auth.passwords import HASHER
 from serve_app.database import attach_database
 from serve_app.errors import install_error_handlers
-from serve_app.security import install_security
-from serve_app.security_settings import SecuritySettings
+from serve_app.security.auth.passwords import HASHER
+from serve_app.security.install import install_security
+from serve_app.security.settings import SecuritySettings
 
 PASSWORD = "a long passphrase for the bench"  # noqa: S105 (throwaway accounts)
 

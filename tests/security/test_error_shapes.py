@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
-from serve_app.upload import read_upload_form
+from serve_app.api.upload import read_upload_form
 from tests.security.app_support import build_app
 
 pytestmark = pytest.mark.postgres

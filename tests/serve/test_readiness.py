@@ -1,7 +1,7 @@
 """`/readyz` on the deployed service notices a stage that lost its only replica within 2 s.
 
 Serve's status keeps saying HEALTHY for about 10 s after a replica dies; readiness also checks
-that each deployment has a live replica actor (serve_app.readiness).
+that each deployment has a live replica actor (serve_app.api.readiness).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import httpx
 import pytest
 import ray
 
-from serve_app.readiness import NO_LIVE_REPLICA
+from serve_app.api.readiness import NO_LIVE_REPLICA
 
 pytestmark = [pytest.mark.ray, pytest.mark.postgres, pytest.mark.slow]
 

@@ -25,7 +25,7 @@ from typing import TypeVar
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from pipeline.errors import ErrorCode, PipelineError
+from serve_app.errors import ServiceCode, ServiceError
 
 HASHES_AT_ONCE = 1
 MAX_QUEUE_WAIT_S = 15.0
@@ -75,7 +75,7 @@ async def _on_hash_thread(work: Callable[[], R]) -> R:
 
     result = await asyncio.wrap_future(_executor.submit(unless_stale))
     if result is None:
-        raise PipelineError(
-            ErrorCode.SERVICE_UNAVAILABLE, "Too many sign-ins at once right now. Please try again."
+        raise ServiceError(
+            ServiceCode.SERVICE_UNAVAILABLE, "Too many sign-ins at once right now. Please try again."
         )
     return result

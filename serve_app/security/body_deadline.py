@@ -15,8 +15,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.errors import ErrorCode
-from serve_app.errors import error_response
+from serve_app.errors import ServiceCode, error_response
 
 DEFAULT_DEADLINE_S = 20.0
 
@@ -64,4 +63,4 @@ class BodyDeadlineMiddleware:
             await self.app(scope, receive_before_deadline, send_unless_timed_out)
         if timed_out and not response_started:
             message = f"The request body did not arrive within {self.deadline_s:g} s. Please try again."
-            await error_response(ErrorCode.REQUEST_TIMEOUT, message)(scope, receive, send)
+            await error_response(ServiceCode.REQUEST_TIMEOUT, message)(scope, receive, send)
