@@ -87,6 +87,7 @@ def _load(service: Service, clients: int, seconds: float) -> None:
         f"upload to result p50 {p50} s, p99 {p99} s"
     )
     print(f"    uploads: {_answers_line(figures.uploads)}")
+    _examples(figures.uploads)
 
 
 def main() -> None:
