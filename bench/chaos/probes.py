@@ -3,7 +3,7 @@
 - `fuzz`: hostile uploads and ids (bench.chaos.fuzz); counts 5xx answers and error answers whose
   body is not the API's JSON error shape, and follows every accepted upload to its end.
 - `stream_with_fault`: a few clients submit analyses back to back while a fault happens (a replica
-  killed, the database cut); every `202` is followed until it ends or is declared lost (not
+  process killed, the database cut); every `202` is followed until it ends or is declared lost (not
   `completed`/`failed` 60 s after the later of its upload and the end of the fault).
 - `load`: many clients, each uploading and polling every 0.5 s, for a fixed time.
 """
@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
+import signal
 import statistics
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import ray
@@ -214,13 +217,19 @@ def stream_with_fault(
 
 
 def kill_replicas(app_name: str, deployment: str) -> Callable[[], None]:
-    """A fault: every replica actor of `deployment` killed at once, as a crash would."""
+    """A fault: the process of every replica of `deployment` killed at once (SIGKILL), as a crash
+    would; the bench runs on the same machine as its Ray."""
 
     def kill() -> None:
         prefix = f"SERVE_REPLICA::{app_name}#{deployment}#"
-        for actor in ray.util.list_named_actors(all_namespaces=True):
-            if actor["namespace"] == "serve" and str(actor["name"]).startswith(prefix):
-                ray.kill(ray.get_actor(actor["name"], namespace="serve"), no_restart=True)
+        replicas: list[Any] = [
+            ray.get_actor(actor["name"], namespace="serve")
+            for actor in ray.util.list_named_actors(all_namespaces=True)
+            if actor["namespace"] == "serve" and str(actor["name"]).startswith(prefix)
+        ]
+        pids = [int(ray.get(replica.__ray_call__.remote(lambda _: os.getpid()))) for replica in replicas]
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
 
     return kill
 
