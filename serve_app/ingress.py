@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from ray import serve
+from ray.exceptions import NodeDiedError, ObjectLostError, RayActorError, WorkerCrashedError
 from ray.serve.handle import DeploymentHandle
 
 from db.migrate import upgrade_to_head
@@ -109,6 +110,10 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "VALIDATION_ERROR"},
 }
 
+
+# A replica, its worker process or its whole node went away during the analysis (e.g. the AI node was
+# lost): nothing was wrong with the photo, and a retry succeeds once Serve has a replica again.
+_LOST_REPLICA = (RayActorError, NodeDiedError, ObjectLostError, WorkerCrashedError)
 
 # Scaling up or down is normal operation; UNHEALTHY, DEPLOY_FAILED or still UPDATING are not ready.
 _READY = frozenset({"ok", "healthy", "upscaling", "downscaling"})
@@ -276,6 +281,9 @@ class Ingress:
             code, message = error.code, error.message
         elif isinstance(error, TimeoutError):
             code, message = ErrorCode.TIMEOUT, "The analysis took too long. Please try again."
+        elif isinstance(error, _LOST_REPLICA):
+            logger.warning("Analysis %s lost its replica: %s", task_id, type(error).__name__)
+            code, message = ErrorCode.SERVICE_UNAVAILABLE, "The analysis was interrupted. Please try again."
         else:
             # Only the type: an exception's text might quote its input.
             logger.error("Analysis %s failed unexpectedly: %s", task_id, type(error).__name__)
