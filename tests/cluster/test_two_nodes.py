@@ -143,7 +143,6 @@ def test_losing_the_ai_node_is_noticed_and_the_service_recovers_when_it_returns(
             wait_until_final(http, auth, a.json()["status_url"], analysis_timeout_s + 60)
             for a in [*in_flight, during]
         ]
-        print("outcomes", outcomes)
         for outcome in outcomes:
             assert outcome["status"] == "completed" or outcome["error"]["code"] in RETRYABLE, outcome
         assert outcomes[-1]["status"] == "failed", outcomes[-1]
