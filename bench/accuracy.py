@@ -64,6 +64,7 @@ from models.labelled import (
 )
 from models.rules import Rules
 from pipeline.analysis import Analyzer
+from pipeline.arrays import FloatArray
 from pipeline.features import FEATURE_NAMES
 from pipeline.landmark import LandmarkConfig
 
@@ -74,7 +75,6 @@ STABILITY_PENALTY_SCAN = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
 # Caps on the lip terms' share of an axis (models.calibrate.MAX_SHARE); 0 leaves the lips out.
 LIP_SHARE_SCAN = (0.0, 0.15, 0.25, 1 / 3, 0.5, 1.0)
 NESTED_FOLDS = 3
-FloatArray = npt.NDArray[np.float64]
 Predictor = Callable[[FloatArray], list[str]]
 Fitter = Callable[["TrainingRows"], Predictor]
 

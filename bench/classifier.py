@@ -21,6 +21,7 @@ import numpy as np
 from models.build import REPO_ROOT
 from models.rules import Rules
 from models.synthetic import sample_population
+from pipeline.arrays import Uint8Image
 from pipeline.classify import SeasonClassifier
 from pipeline.errors import PipelineError
 from pipeline.seasons import SEASON_TYPE_IDS
@@ -57,7 +58,7 @@ def agreement(classifier: SeasonClassifier) -> dict[str, float]:
     return result
 
 
-def lighting_variants() -> list[tuple[str, Callable[[], faces.Uint8Image]]]:
+def lighting_variants() -> list[tuple[str, Callable[[], Uint8Image]]]:
     return [
         ("neutral", faces.astronaut),
         ("warm 4000 K", lambda: faces.warm_cast(4000.0)),

@@ -23,7 +23,7 @@ Targets (issue 3): median err <= 3 degrees over the cast set, corrected skin wit
 uncast skin. On 2026-11-26 the lighting stage alone (gray_edge_and_pixels) gave median err 2.0,
 median dE 2.8 and max dE 3.7 (4000 K, where 59% of the cheek has red clipped); the skin the
 features measure was within dE 2.0 of the uncast skin for every cast (median 0.7). The
-white-balance figures measured on 2026-11-25 are in pipeline/normalize.py's
+white-balance figures measured on 2026-11-25 are in pipeline/white_balance.py's
 docstring. Timing on this 2-core machine at load average ~2 (median / p95 ms, unpinned):
 
     640x480    decode 2.0 / 2.2    normalize 5.8 / 6.3
@@ -44,25 +44,18 @@ from functools import partial
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from pipeline.analysis import Analyzer
+from pipeline.arrays import FloatArray, Uint8Image
 from pipeline.augment import apply_exposure, apply_illuminant, illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import angular_error_deg, delta_e_2000, srgb_uint8_to_lab
 from pipeline.decode import decode_image
 from pipeline.errors import PipelineError
-from pipeline.normalize import (
-    WHITE_BALANCE_METHODS,
-    LightingConfig,
-    LightingCorrector,
-    estimate_illuminant,
-    white_balance_gains,
-)
-from pipeline.normalize import _correction_table as correction_table
-from pipeline.normalize import _downscale as downscale
+from pipeline.normalize import LightingConfig, LightingCorrector, correction_table, downscale
+from pipeline.white_balance import WHITE_BALANCE_METHODS, estimate_illuminant, white_balance_gains
 from tests.support import faces
 
-CASTS: dict[str, npt.NDArray[np.float64]] = {
+CASTS: dict[str, FloatArray] = {
     "4000K": kelvin_to_linear_rgb(4000),
     "5000K": kelvin_to_linear_rgb(5000),
     "8000K": kelvin_to_linear_rgb(8000),
@@ -76,7 +69,7 @@ TARGET_ERR_DEG = 3.0
 TARGET_DE = 3.0
 
 
-def skin_lab(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+def skin_lab(image: Uint8Image) -> FloatArray:
     cheek = image[faces.ASTRONAUT_CHEEK_BOX].reshape(-1, 3)
     return np.asarray(np.median(srgb_uint8_to_lab(cheek), axis=0), dtype=np.float64)
 
@@ -166,7 +159,7 @@ def pipeline_outcomes() -> None:
     """What the shipped stage (default config) does with each variant: corrected or refused."""
     corrector = LightingCorrector()
     reference_skin = skin_lab(faces.astronaut())
-    variants: dict[str, Callable[[], npt.NDArray[np.uint8]]] = {
+    variants: dict[str, Callable[[], Uint8Image]] = {
         "uncast": faces.astronaut,
         "4000K": faces.warm_cast,
         "8000K": faces.cool_cast,

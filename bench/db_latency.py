@@ -5,7 +5,7 @@ few thousand rows of other people's tasks and results around, it times the calls
 service makes them, each in a fresh session from the pool (so the figures include the checkout
 and its `pool_pre_ping`):
 
-- status lookup by task id (`get_task_for_owner`, what every 0.5 s poll costs);
+- status lookup by task id and the token's identity (`get_task_for_identity`, what every 0.5 s poll costs);
 - completing a task (`complete_task`: row lock, history insert, status update, commit);
 - a history page of 20 (`list_history`, first page and a page deep in a long history);
 - for scale, a bare one-row UPDATE + COMMIT: the disk's WAL flush, which a durable result must pay.
@@ -31,7 +31,7 @@ from db.engine import make_engine, make_session_factory
 from db.history import HistoryRecord, list_history
 from db.migrate import upgrade_to_head
 from db.models import AnalysisHistory, utc_now
-from db.tasks import complete_task, create_task, get_or_create_user, get_task_for_owner
+from db.tasks import complete_task, create_task, get_or_create_user, get_task_for_identity
 from tests.support.postgres import temporary_database
 
 OTHER_USERS = 50
@@ -79,6 +79,9 @@ def report(name: str, samples: list[float], target_ms: float | None) -> None:
     print(f"{name:<34} median {median:6.2f} ms   p99 {p99:6.2f} ms   (n={len(samples)}){verdict}")
 
 
+PERSON = ("https://bench.test", "person")  # the (issuer, subject) a token of the benchmarked person names
+
+
 def seed(sessions: sessionmaker[Session]) -> tuple[uuid.UUID, str]:
     """Other people's results, then one person with a long history; returns that person and a deep cursor."""
     with sessions() as session:
@@ -87,7 +90,7 @@ def seed(sessions: sessionmaker[Session]) -> tuple[uuid.UUID, str]:
             session.commit()
             for _ in range(RESULTS_PER_OTHER_USER):
                 complete_task(session, create_task(session, other.id).id, RECORD)
-        user = get_or_create_user(session, "https://bench.test", "person")
+        user = get_or_create_user(session, *PERSON)
         session.commit()
         for _ in range(OWN_HISTORY):
             complete_task(session, create_task(session, user.id).id, RECORD)
@@ -129,7 +132,7 @@ def main() -> None:
 
             def status() -> object:
                 with sessions() as session:
-                    return get_task_for_owner(session, polled, user_id)
+                    return get_task_for_identity(session, polled, PERSON)
 
             to_complete = iter(pending)
 

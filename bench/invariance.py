@@ -50,7 +50,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from bench.accuracy import (
     FOLDS,
@@ -74,6 +73,7 @@ from models.labelled import (
     load_photos,
 )
 from pipeline.analysis import Analyzer
+from pipeline.arrays import BoolArray, FloatArray, Uint8Image
 from pipeline.augment import illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import (
     LUMINANCE_WEIGHTS,
@@ -87,30 +87,23 @@ from pipeline.decode import decode_image
 from pipeline.errors import PipelineError
 from pipeline.exposure import ExposureReference, sclera_exposure
 from pipeline.features import (
-    _STATS_SAMPLE,
     EYE_TRIM,
     FEATURE_NAMES,
     HAIR_TRIM,
     LIPS_TRIM,
     SKIN_TRIM,
+    STATS_SAMPLE,
     ColorFeatures,
     Gains,
-    HairSource,
     RegionColor,
     Trim,
     measure_region,
     within_skin_ceiling,
 )
-from pipeline.normalize import (
-    LightingConfig,
-    LightingCorrector,
-    _downscale,
-    _gray_edge,
-    white_balance_gains,
-)
+from pipeline.normalize import LightingConfig, LightingCorrector, downscale
+from pipeline.regions import HairSource
+from pipeline.white_balance import gray_edge, white_balance_gains
 
-FloatArray = npt.NDArray[np.float64]
-Uint8Image = npt.NDArray[np.uint8]
 Predictor = Callable[[FloatArray], list[str]]
 
 # The default gate's threshold: scores below it would be refused (reported, never applied here).
@@ -138,7 +131,7 @@ EQUIVARIANT_ESTIMATORS = ("shipped", "green-rank gray edge")
 
 def green_rank_mask(
     small: Uint8Image, low_pct: float = RANK_LOW_PCT, high_pct: float = RANK_HIGH_PCT, min_level: int = 1
-) -> npt.NDArray[np.bool_]:
+) -> BoolArray:
     """Pixels whose green level lies between two percentiles of the frame's green levels.
 
     A diagonal cast maps each channel's levels through one increasing table, so the order of the
@@ -149,14 +142,14 @@ def green_rank_mask(
     """
     green = small[..., 1]
     low, high = np.percentile(green, (low_pct, high_pct))
-    mask: npt.NDArray[np.bool_] = (green >= max(float(low), min_level)) & (green <= high)
+    mask: BoolArray = (green >= max(float(low), min_level)) & (green <= high)
     return mask
 
 
 def green_rank_gray_edge(small: Uint8Image, p: float = GRAY_EDGE_P) -> FloatArray:
     """The shipped gray edge, restricted to the green-rank pixels instead of the unclipped ones."""
     linear = uint8_to_linear(small).astype(np.float32)
-    estimate = np.maximum(_gray_edge(linear, green_rank_mask(small), p), 1e-9)
+    estimate = np.maximum(gray_edge(linear, green_rank_mask(small), p), 1e-9)
     return np.asarray(estimate / estimate.sum(), dtype=np.float64)
 
 
@@ -214,7 +207,7 @@ class Regions:
         if name not in self._ratios:
             pixels = self.pixels[name]
             # The pipeline's stride sample; the stride depends on the count only, not on the light.
-            self._ratios[name] = ratio_color(pixels[:: max(1, len(pixels) // _STATS_SAMPLE)], TRIMS[name])
+            self._ratios[name] = ratio_color(pixels[:: max(1, len(pixels) // STATS_SAMPLE)], TRIMS[name])
         return self._ratios[name]
 
 
@@ -289,7 +282,7 @@ class Collected:
     gate_refused: dict[str, int]
     failed: dict[str, int]
     pipeline_agreement: list[float]
-    measured: npt.NDArray[np.bool_]
+    measured: BoolArray
     seconds: float = 0.0
     scene_luminance: list[float] = field(default_factory=list)
 
@@ -337,7 +330,7 @@ def collect(root: Path, progress: bool = True) -> Collected:
                 normalized = corrector.correct(lit)
                 report = normalized.report
                 gate_refused[light.name] += report.score < GATE_MIN_SCORE
-                small = _downscale(lit, config.stats_max_side)
+                small = downscale(lit, config.stats_max_side)
                 green_rank = green_rank_gray_edge(small)
                 green_rank_gains = white_balance_gains(green_rank)
                 scene_y = max(scene_luminance(small, green_rank_gains), 1e-4)

@@ -50,7 +50,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 def graph_calls_timed() -> Iterator[list[float]]:
     """Collects the milliseconds of every MediaPipe graph call made meanwhile (this process only)."""
     spent: list[float] = []
-    run = graph_call._output
+    run = graph_call.graph_output
 
     def timed(solution: Any, inputs: graph_call.Inputs, stream: str) -> Any:
         start = time.perf_counter()
@@ -59,11 +59,11 @@ def graph_calls_timed() -> Iterator[list[float]]:
         finally:
             spent.append((time.perf_counter() - start) * 1000.0)
 
-    graph_call._output = timed
+    graph_call.graph_output = timed
     try:
         yield spent
     finally:
-        graph_call._output = run
+        graph_call.graph_output = run
 
 
 def measure(analyzer: Analyzer, data: bytes, runs: int, warmup: int) -> dict[str, list[float]]:

@@ -40,7 +40,12 @@ class Timing:
 
 
 @contextmanager
-def self_hosted() -> Iterator[str]:
+def self_hosted(dashboard_port: int | None = None) -> Iterator[str]:
+    """The service deployed on a local Ray with a throwaway SQLite database; yields its base URL.
+
+    With `dashboard_port`, the dashboard (and the state API the capacity benchmark reads replica
+    processes from) answers on 127.0.0.1 at that port.
+    """
     from serve_app.local import MEMORY_FS, deploy, load_serve_config, local_ray, wait_until_running
     from serve_app.settings import RaySettings, Settings
     from tests.support.ray_cluster import free_port
@@ -52,8 +57,11 @@ def self_hosted() -> Iterator[str]:
         "SECURITY__REQUESTS_PER_ADDRESS": "1000000/minute",
     }
     port = free_port()
+    dashboard: dict[str, object] = {"include_dashboard": dashboard_port is not None}
+    if dashboard_port is not None:
+        dashboard |= {"dashboard_host": "127.0.0.1", "dashboard_port": dashboard_port}
     try:
-        with local_ray(RaySettings(num_cpus=2), include_dashboard=False, log_to_driver=False):
+        with local_ray(RaySettings(num_cpus=2), log_to_driver=False, **dashboard):
             config = load_serve_config(Settings(), http_host="127.0.0.1", http_port=port, env_vars=env)
             started = time.time()
             deploy(config)

@@ -13,6 +13,7 @@ twice yields one history row. Ids may be given as `uuid.UUID` or as their string
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Final
@@ -43,9 +44,10 @@ from db.models import (
 HISTORY_TABLE: Final = Base.metadata.tables[AnalysisHistory.__tablename__]
 TASK_TABLE: Final = Base.metadata.tables[AnalysisTask.__tablename__]
 
-# The same string as pipeline.errors.ErrorCode.TIMEOUT (db/ does not import pipeline; a test checks).
-TIMEOUT_CODE: Final = "TIMEOUT"
-TIMEOUT_MESSAGE: Final = "The analysis did not finish in time. Please try again."
+# The same string as serve_app.errors.ServiceCode.INTERRUPTED (db/ does not import the service; a test
+# checks). The photo went with the replica that held it (it is never stored), so only a new one helps.
+INTERRUPTED_CODE: Final = "INTERRUPTED"
+INTERRUPTED_MESSAGE: Final = "The analysis was interrupted on our side. Please take the photo again."
 
 
 class TaskNotFoundError(LookupError):
@@ -84,22 +86,35 @@ def create_task(session: Session, user_id: Id | None) -> AnalysisTask:
     return task
 
 
-def mark_processing(session: Session, task_id: Id, stage: str) -> bool:
-    """Record the stage an unfinished task has reached. Commits. False if the task is finished or
-    unknown: a late progress report never reopens a finished task.
+def record_progress(session: Session, stages: Mapping[Id, str]) -> int:
+    """Record the stage each unfinished task has reached and renew its lease, in one transaction.
+    Commits; returns how many tasks were still unfinished. A late report never reopens a finished task.
+
+    An ingress replica calls this once per heartbeat for all the analyses it holds (one statement per
+    distinct stage, so a handful), instead of a write per stage per analysis. `updated_at` is the
+    lease: a task nobody renews for a while belongs to a dead replica (`sweep_stuck_tasks`).
 
     Progress is not worth a disk flush: on PostgreSQL this commit does not wait for the WAL to reach
-    the disk (a crash could lose the stage, never a result; the sweeper handles stuck tasks).
+    the disk (a crash could lose a stage or a renewal, never a result).
     """
+    if not stages:
+        return 0
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    result = session.execute(
-        update(AnalysisTask)
-        .where(AnalysisTask.id == as_uuid(task_id), AnalysisTask.status.in_(UNFINISHED_STATUSES))
-        .values(status=PROCESSING, stage=stage[:STAGE_LENGTH], updated_at=utc_now())
-    )
+    by_stage: dict[str, list[uuid.UUID]] = {}
+    for task_id, stage in stages.items():
+        by_stage.setdefault(stage[:STAGE_LENGTH], []).append(as_uuid(task_id))
+    now = utc_now()
+    renewed = 0
+    for stage, task_ids in sorted(by_stage.items()):
+        result = session.execute(
+            update(AnalysisTask)
+            .where(AnalysisTask.id.in_(task_ids), AnalysisTask.status.in_(UNFINISHED_STATUSES))
+            .values(status=PROCESSING, stage=stage, updated_at=now)
+        )
+        renewed += int(result.rowcount)  # type: ignore[attr-defined]
     session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return renewed
 
 
 def complete_task(session: Session, task_id: Id, record: HistoryRecord) -> uuid.UUID:
@@ -180,13 +195,23 @@ def fail_task(session: Session, task_id: Id, code: str, message: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def get_task_for_owner(session: Session, task_id: Id, user_id: Id | None) -> AnalysisTask | None:
-    """The task if it belongs to this user, else None, exactly as for an id that does not exist.
+def get_task_for_identity(
+    session: Session, task_id: Id, identity: tuple[str, str] | None
+) -> AnalysisTask | None:
+    """The task if it belongs to the person a token names by (issuer, subject), else None.
 
-    `user_id=None` is an anonymous caller: it can read only tasks that have no owner.
+    One indexed query (the task by primary key joined to its owner by primary key), with no user row
+    looked up or created first: the status poll's path. `identity=None` is an anonymous caller: it
+    reads only tasks that have no owner. A deleted account has no tasks left to read.
     """
-    owner = AnalysisTask.user_id.is_(None) if user_id is None else AnalysisTask.user_id == as_uuid(user_id)
-    query = select(AnalysisTask).where(AnalysisTask.id == as_uuid(task_id), owner)
+    query = select(AnalysisTask).where(AnalysisTask.id == as_uuid(task_id))
+    if identity is None:
+        query = query.where(AnalysisTask.user_id.is_(None))
+    else:
+        issuer, subject = identity
+        query = query.join(User, User.id == AnalysisTask.user_id).where(
+            User.issuer == issuer, User.subject == subject
+        )
     return session.scalar(query.execution_options(populate_existing=True))
 
 
@@ -204,8 +229,9 @@ def delete_user_data(session: Session, user_id: Id) -> None:
 
 
 def sweep_stuck_tasks(session: Session, older_than: timedelta) -> int:
-    """Fail with TIMEOUT every queued or processing task that has not moved for `older_than`, so
-    nobody polls forever for an analysis whose replica died. Commits; returns how many."""
+    """Fail with INTERRUPTED every queued or processing task whose lease (`updated_at`, renewed by
+    `record_progress`) is older than `older_than`, so nobody polls forever for an analysis whose
+    replica died. Commits; returns how many. Safe to run from every replica at once."""
     now = utc_now()
     result = session.execute(
         update(AnalysisTask)
@@ -215,8 +241,8 @@ def sweep_stuck_tasks(session: Session, older_than: timedelta) -> int:
         )
         .values(
             status=FAILED,
-            error_code=TIMEOUT_CODE,
-            error_message=TIMEOUT_MESSAGE,
+            error_code=INTERRUPTED_CODE,
+            error_message=INTERRUPTED_MESSAGE,
             updated_at=now,
             finished_at=now,
         )

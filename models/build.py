@@ -32,6 +32,7 @@ from models.calibrate import active_rules_path, calibration_summary
 from models.card import render_model_card
 from models.rules import Rules
 from models.synthetic import sample_population
+from pipeline.arrays import FloatArray, IntArray
 from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
 from pipeline.seasons import SEASON_TYPE_IDS, SEASON_TYPES
 
@@ -62,9 +63,6 @@ MLP_PARAMS: dict[str, Any] = {
 }
 # ONNX opsets every onnxruntime >= 1.14 runs.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,11 @@ from scipy.optimize import minimize  # type: ignore[import-untyped]
 
 from models.rules import RULES_PATH, Rules
 from models.synthetic import sample_population
+from pipeline.arrays import BoolArray, FloatArray
 from pipeline.features import FEATURE_NAMES
 from pipeline.seasons import Season
 
 CALIBRATED_RULES_PATH = RULES_PATH.with_name("rules_calibrated.yaml")
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 # L2 strength on the standardised weights: strong, because 206 noisy labels support few degrees
 # of freedom and a flat, smooth axis is what keeps a season from flipping under a small change of

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from pipeline.analysis import Analyzer
+from pipeline.arrays import FloatArray, Uint8Image
 from pipeline.augment import apply_exposure, apply_illuminant, kelvin_to_linear_rgb
 from pipeline.color import linear_rgb_to_lab, uint8_to_linear
 from pipeline.decode import decode_image
@@ -34,9 +34,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = REPO_ROOT.parent / "shared" / "datasets" / "seasons-train"
 SEASONS: tuple[str, ...] = ("spring", "summer", "autumn", "winter")
 WARM_SEASONS = frozenset({"spring", "autumn"})
-
-FloatArray = npt.NDArray[np.float64]
-Uint8Image = npt.NDArray[np.uint8]
 
 
 @dataclass(frozen=True)

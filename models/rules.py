@@ -25,14 +25,13 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from pipeline.arrays import FloatArray
 from pipeline.features import FEATURE_NAMES
 from pipeline.seasons import SEASON_TYPE_IDS, Season, Tone
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 _erf = np.frompyfunc(math.erf, 1, 1)
 AXES = ("undertone", "value", "chroma")
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,9 @@ Derived features (chroma, hue angle, ITA, contrasts) are computed exactly as
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from pipeline.arrays import FloatArray
 from pipeline.features import FEATURE_NAMES
-
-FloatArray = npt.NDArray[np.float64]
 
 # (share, mean L*a*b*, standard deviation L*a*b*) per group. The first group of each region is what
 # the pipeline itself measures on portrait photos after its lighting correction (163 usable photos

@@ -17,9 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-
+from pipeline.arrays import Uint8Image
 from pipeline.decode import DecodeLimits, decode_image
 from pipeline.features import ColorFeatures
 from pipeline.landmark import FaceLandmarks, FaceMeshDetector, LandmarkConfig
@@ -57,7 +55,7 @@ class Analysis:
     landmarks: FaceLandmarks
     regions: FaceRegions
     features: ColorFeatures
-    corrected_rgb: npt.NDArray[np.uint8]
+    corrected_rgb: Uint8Image
     diagnosis: DiagnosisResult | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -110,14 +108,14 @@ class Analyzer:
         return self._analyze(rgb, client_lighting_score, lang, timings, started)
 
     def analyze_rgb(
-        self, rgb: npt.NDArray[np.uint8], client_lighting_score: float | None = None, lang: str = "ko"
+        self, rgb: Uint8Image, client_lighting_score: float | None = None, lang: str = "ko"
     ) -> Analysis:
         """Analyse an already decoded sRGB image at working size (benchmarks, callers that decode)."""
         return self._analyze(rgb, client_lighting_score, lang, {}, time.perf_counter())
 
     def _analyze(
         self,
-        rgb: npt.NDArray[np.uint8],
+        rgb: Uint8Image,
         client_lighting_score: float | None,
         lang: str,
         timings: dict[str, float],

@@ -12,10 +12,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.arrays import FloatArray, Uint8Image
 from pipeline.color import LUMINANCE_WEIGHTS, linear_to_uint8, uint8_to_linear
-
-FloatArray = npt.NDArray[np.float64]
-Uint8Image = npt.NDArray[np.uint8]
 
 # Linear sRGB of the D65 white, the white point sRGB is defined for (IEC 61966-2-1), unit sum.
 D65_LINEAR_RGB: FloatArray = np.full(3, 1.0 / 3.0)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from pipeline.arrays import FloatArray, Uint8Image
 
 # sRGB (linear) -> XYZ, D65, IEC 61966-2-1.
 _RGB_TO_XYZ = np.array(
@@ -50,12 +50,12 @@ def linear_to_srgb(linear: npt.ArrayLike) -> FloatArray:
     return np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
 
 
-def uint8_to_linear(image: npt.NDArray[np.uint8]) -> FloatArray:
+def uint8_to_linear(image: Uint8Image) -> FloatArray:
     """sRGB uint8 image to linear RGB in [0, 1], through a 256-entry table (fast for whole images)."""
     return _UINT8_TO_LINEAR[image]
 
 
-def linear_to_uint8(linear: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+def linear_to_uint8(linear: npt.ArrayLike) -> Uint8Image:
     """Linear RGB in [0, 1] to an sRGB uint8 image (clipped, rounded)."""
     return np.asarray(np.round(linear_to_srgb(linear) * 255.0), dtype=np.uint8)
 
@@ -102,7 +102,7 @@ def lab_to_linear_rgb(lab: npt.ArrayLike) -> FloatArray:
     return rgb
 
 
-def srgb_uint8_to_lab(image: npt.NDArray[np.uint8]) -> FloatArray:
+def srgb_uint8_to_lab(image: Uint8Image) -> FloatArray:
     """sRGB uint8 pixels (any leading shape, channel last) to CIELAB (D65)."""
     return linear_rgb_to_lab(uint8_to_linear(image))
 
@@ -113,7 +113,7 @@ def lab_to_hex(lab: npt.ArrayLike) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb))
 
 
-def hex_to_srgb_uint8(code: str) -> npt.NDArray[np.uint8]:
+def hex_to_srgb_uint8(code: str) -> Uint8Image:
     """'#rrggbb' to an sRGB uint8 triple. Raises ValueError for anything else."""
     text = code.strip()
     if len(text) != 7 or text[0] != "#":

@@ -29,13 +29,11 @@ from typing import Final
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from pipeline.arrays import Uint8Image
 from pipeline.color import srgb_uint8_to_lab
 from pipeline.errors import ErrorCode, PipelineError
-
-Uint8Image = npt.NDArray[np.uint8]
 
 _PILLOW_FORMATS: Final = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 _GRAYSCALE_MODES: Final = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})

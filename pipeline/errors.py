@@ -1,8 +1,9 @@
-"""The stable error codes of the whole service, defined once.
+"""The stable error codes of the analysis itself: what is wrong with the photo, its lighting or its face.
 
-The pipeline raises `PipelineError` with one of these codes; the HTTP API turns any of them into
-its single JSON error shape. Codes are part of the public contract: clients switch on them, so a
-code is never renamed, only added.
+The pipeline raises `PipelineError` with one of these codes; the service turns any of them into its
+single JSON error shape. Codes that only the HTTP service has (sign-in, limits, routes, outages) are
+defined there, in `serve_app.errors`. Codes are part of the public contract: clients switch on them,
+so a code is never renamed, only added.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ class ErrorCode(StrEnum):
     # Input
     INVALID_IMAGE = "INVALID_IMAGE"
     IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
-    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     NOT_A_COLOR_IMAGE = "NOT_A_COLOR_IMAGE"
     # Lighting
@@ -28,16 +28,8 @@ class ErrorCode(StrEnum):
     EYES_NOT_VISIBLE = "EYES_NOT_VISIBLE"
     # Model
     MODEL_MISMATCH = "MODEL_MISMATCH"
-    # Service
+    # A parameter of the analysis (e.g. the client's lighting score) out of range
     VALIDATION_ERROR = "VALIDATION_ERROR"
-    NOT_FOUND = "NOT_FOUND"
-    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    UNAUTHORIZED = "UNAUTHORIZED"
-    CONFLICT = "CONFLICT"
-    RATE_LIMITED = "RATE_LIMITED"
-    TIMEOUT = "TIMEOUT"
-    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-    INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class PipelineError(Exception):

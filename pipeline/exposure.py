@@ -32,13 +32,13 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
-from pipeline.color import LUMINANCE_WEIGHTS, FloatArray, rgb_triple
-from pipeline.features import percentiles
+from pipeline.arrays import FloatArray, Uint8Image
+from pipeline.color import LUMINANCE_WEIGHTS, rgb_triple
 from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks
 from pipeline.regions import LEFT_EYE_CYCLE, RIGHT_EYE_CYCLE, SUBPIXEL_BITS, fixed_point
+from pipeline.stats import percentiles
 
 
 @dataclass(frozen=True)
@@ -112,14 +112,14 @@ class ExposureReference:
         return self.white_gains != (1.0, 1.0, 1.0)
 
     @property
-    def channel_gains(self) -> npt.NDArray[np.float64]:
+    def channel_gains(self) -> FloatArray:
         """What the features multiply the photo's linear R, G, B by: lighting, brightness and white."""
         white = np.asarray(self.white_gains, dtype=np.float64)
         return np.asarray(self.gain * white * np.asarray(self.lighting_gains, dtype=np.float64))
 
 
 def sclera_exposure(
-    rgb: npt.NDArray[np.uint8],
+    rgb: Uint8Image,
     landmarks: FaceLandmarks,
     config: ExposureConfig | None = None,
     lighting_gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
@@ -133,7 +133,7 @@ def sclera_exposure(
     """
     cfg = config or ExposureConfig()
     lighting = np.asarray(lighting_gains, dtype=np.float64)
-    pixels = _sclera_pixels(rgb, landmarks.points, cfg.iris_margin)
+    pixels = sclera_pixels(rgb, landmarks.points, cfg.iris_margin)
     linear, blown = rebuild_clipped(pixels, 1.0 / lighting)
     linear *= lighting
     chromaticity = sclera_chromaticity(linear[~blown], cfg.white_percentile, cfg.min_pixels)
@@ -189,9 +189,7 @@ def _at_sclera_luminance(gains: FloatArray, sclera: FloatArray) -> FloatArray:
     return gains * (float(LUMINANCE_WEIGHTS @ sclera) / float(LUMINANCE_WEIGHTS @ (gains * sclera)))
 
 
-def _sclera_pixels(
-    rgb: npt.NDArray[np.uint8], points: npt.NDArray[np.float64], iris_margin: float
-) -> npt.NDArray[np.uint8]:
+def sclera_pixels(rgb: Uint8Image, points: FloatArray, iris_margin: float) -> Uint8Image:
     """Pixels inside both eye openings but outside the iris discs, drawn in a box around each eye."""
     height, width = rgb.shape[:2]
     parts = []

@@ -16,10 +16,10 @@ from typing import Any
 
 import mediapipe as mp
 import numpy as np
-import numpy.typing as npt
 from mediapipe.framework.formats import detection_pb2, location_data_pb2
 
 from pipeline import graph_call
+from pipeline.arrays import Uint8Image
 
 RelativeBox = tuple[float, float, float, float]
 
@@ -82,7 +82,7 @@ class FaceDetector:
         # A graph starts (and loads its model) on its first image: do that now, not on a request.
         self.detect(np.zeros((64, 64, 3), np.uint8))
 
-    def detect(self, rgb: npt.NDArray[np.uint8]) -> tuple[DetectedFace, ...]:
+    def detect(self, rgb: Uint8Image) -> tuple[DetectedFace, ...]:
         """Every face found in `rgb` (HxWx3 uint8), most confident first."""
         with self._lock:
             detections = graph_call.proto_list(self._graph, rgb, "detections")

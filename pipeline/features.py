@@ -7,16 +7,14 @@ Change the order or meaning of a feature only together with a new version number
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.arrays import BoolArray, Float32Array, FloatArray, Uint8Image
 from pipeline.color import (
-    FloatArray,
     chroma_hue,
     delta_e_2000,
     individual_typology_angle,
@@ -26,10 +24,11 @@ from pipeline.color import (
 )
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.highlights import rebuild_clipped
+from pipeline.regions import FaceRegions, HairSource
+from pipeline.stats import median, percentiles
 
 if TYPE_CHECKING:
     from pipeline.exposure import ExposureReference
-    from pipeline.regions import FaceRegions
 
 # 2: colours are measured at the exposure referenced to the sclera (`pipeline.exposure`).
 # 3: ... and under the light referenced to it (the sclera's chromaticity brought to the standard one);
@@ -70,14 +69,6 @@ FEATURE_NAMES: tuple[str, ...] = (
 def signed_hue(hue_deg: float) -> float:
     """A hue angle in (-180, 180]: continuous across 0, where skin hues (about 0-90) never wrap."""
     return 180.0 - (180.0 - hue_deg) % 360.0
-
-
-class HairSource(StrEnum):
-    """Where the hair colour came from, best first; NONE when no hair could be sampled."""
-
-    SEGMENTATION = "segmentation"
-    EYEBROWS = "eyebrows"
-    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -133,7 +124,7 @@ class ColorFeatures:
     hair_source: HairSource
     exposure: ExposureReference | None = None
 
-    def to_vector(self) -> npt.NDArray[np.float32]:
+    def to_vector(self) -> Float32Array:
         """The classifier input, in `FEATURE_NAMES` order.
 
         Missing hair is encoded as `hair_present = 0` with the hair colour taken from the eyes
@@ -197,15 +188,13 @@ MAX_REFERENCED_SKIN_LIGHTNESS = 90.0
 # median shrinks with the square root of the count: about 3% of the spread at 2000 pixels), so large
 # regions (hair at full working size has 20 000+) are sampled with a fixed stride: deterministic,
 # and spread evenly over the region.
-_STATS_SAMPLE = 2000
+STATS_SAMPLE = 2000
 _SPREAD_SAMPLE = 400
 # Linear-light gains a region is measured at: one for every channel, or R, G, B.
 Gains = float | FloatArray
 
 
-def measure_region(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gains: Gains = 1.0
-) -> RegionColor:
+def measure_region(rgb: Uint8Image, mask: BoolArray, trim: Trim, gains: Gains = 1.0) -> RegionColor:
     """Robust CIELAB statistics of the masked pixels of `rgb` (sRGB uint8), in linear light times
     `gains` (one for all channels or one per channel: the sclera reference's; unclipped: a
     brightened colour may exceed the display's white, which only the hex code, not the
@@ -229,14 +218,12 @@ class _Sample:
     pixel_count: int
 
 
-def _trimmed_sample(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gains: Gains
-) -> _Sample:
+def _trimmed_sample(rgb: Uint8Image, mask: BoolArray, trim: Trim, gains: Gains) -> _Sample:
     """The statistics of `measure_region` up to the median. Only the sampled pixels are gathered:
     indexing every masked pixel of a three-channel image costs several times more than the rest.
     """
     positions = np.flatnonzero(mask)
-    sampled = positions[:: max(1, len(positions) // _STATS_SAMPLE)]
+    sampled = positions[:: max(1, len(positions) // STATS_SAMPLE)]
     sample = rgb.reshape(-1, 3)[sampled]
     channel_gains = np.broadcast_to(np.asarray(gains, dtype=np.float64), (3,))
     linear, blown = rebuild_clipped(sample, 1.0 / channel_gains)
@@ -248,9 +235,9 @@ def _trimmed_sample(
     # A handful of pixels can fall entirely outside an interpolated band (two pixels: the 10th and
     # 90th percentiles lie strictly between them); with no extremes to trim, keep them all.
     kept = lab[:, in_band] if in_band.any() else lab
-    median = np.array([_median(channel) for channel in kept])
+    centre = np.array([median(channel) for channel in kept])
     pixel_count = round(len(positions) * kept.shape[1] / len(sample))
-    return _Sample(kept=kept, median=median, pixel_count=pixel_count)
+    return _Sample(kept=kept, median=centre, pixel_count=pixel_count)
 
 
 def _region_colors(samples: list[_Sample]) -> list[RegionColor]:
@@ -263,44 +250,9 @@ def _region_colors(samples: list[_Sample]) -> list[RegionColor]:
     medians = np.repeat(np.array([sample.median for sample in samples]), counts, axis=0)
     distances = delta_e_2000(np.concatenate(spread_pixels, axis=1).T, medians)
     return [
-        RegionColor.from_lab(sample.median, _median(region_distances), sample.pixel_count)
+        RegionColor.from_lab(sample.median, median(region_distances), sample.pixel_count)
         for sample, region_distances in zip(samples, np.split(distances, np.cumsum(counts)[:-1]), strict=True)
     ]
-
-
-def percentiles(values: FloatArray, percents: tuple[float, ...]) -> list[float]:
-    """The same numbers as np.percentile(values, percents) (linear method) of a 1-D float64 array
-    without NaNs, from one partial sort at the ranks needed: np.percentile's generic machinery
-    costs several times that on the few thousand values measured here. The interpolation is
-    numpy's own (`_lerp`: from the lower neighbour below the halfway point, from the upper one
-    above it), so the results are bit-equal.
-    """
-    last = len(values) - 1
-    positions = [last * (percent / 100.0) for percent in percents]
-    lower = [min(math.floor(position), last) for position in positions]
-    ordered = np.partition(values, sorted({*lower, *(min(rank + 1, last) for rank in lower)}))
-    results = []
-    for position, rank in zip(positions, lower, strict=True):
-        below, above = float(ordered[rank]), float(ordered[min(rank + 1, last)])
-        weight = position - rank
-        if weight >= 0.5:
-            results.append(above - (above - below) * (1.0 - weight))
-        else:
-            results.append(below + (above - below) * weight)
-    return results
-
-
-def _median(values: FloatArray) -> float:
-    """np.median of a 1-D float64 array without NaNs, exactly, from a partial sort (np.median's
-    overhead is most of its cost here). Empty: NaN, as np.median (a trim band between two pixels).
-    """
-    middle = len(values) // 2
-    if len(values) % 2:
-        return float(np.partition(values, middle)[middle])
-    if middle == 0:
-        return math.nan
-    below, above = np.partition(values, (middle - 1, middle))[middle - 1 : middle + 1]
-    return float((below + above) / 2.0)
 
 
 def within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> ExposureReference:
@@ -320,7 +272,7 @@ def within_skin_ceiling(exposure: ExposureReference, skin_lightness: float) -> E
 
 
 def extract_features(
-    rgb: npt.NDArray[np.uint8], regions: FaceRegions, exposure: ExposureReference | None = None
+    rgb: Uint8Image, regions: FaceRegions, exposure: ExposureReference | None = None
 ) -> ColorFeatures:
     """Measure skin, eyes, lips and hair of the photo as taken (the regions' image, before any
     8-bit correction), at the `exposure` reference's gains (`pipeline.exposure.sclera_exposure`:
@@ -334,7 +286,7 @@ def extract_features(
     window = rgb[y : y + h, x : x + w]
     gains: Gains = 1.0 if exposure is None else exposure.channel_gains
 
-    def sampled(name: str, mask: npt.NDArray[np.bool_], trim: Trim) -> _Sample:
+    def sampled(name: str, mask: BoolArray, trim: Trim) -> _Sample:
         region = mask[y : y + h, x : x + w]
         if not region.any():
             raise ValueError(f"the {name} region is empty")

@@ -22,16 +22,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from mediapipe.python import packet_getter
 from mediapipe.python.solution_base import PacketDataType, SolutionBase
+
+from pipeline.arrays import Float32Array, FloatArray, Uint8Image
 
 # SolutionBase.process advances its timestamp by one frame at 30 fps per call.
 _FRAME_US = 33333
 # The image input stream of every graph the pipeline uses (Face Mesh's ROI graph also takes a face).
 _INPUT = "image"
 # One image for the `_INPUT` stream, or a value for each input stream by name.
-Inputs = npt.NDArray[np.uint8] | Mapping[str, Any]
+Inputs = Uint8Image | Mapping[str, Any]
 # A NormalizedLandmark with only x, y and z set (as Face Mesh emits them) in protobuf wire format,
 # inside its list: field 1 with a 15-byte length, then fields 1, 2, 3 as little-endian float32.
 _WIRE_LANDMARK = np.dtype(
@@ -48,8 +49,12 @@ _WIRE_LANDMARK = np.dtype(
 _WIRE_TAGS = {"head": (0x0A, 0x0F), "x_tag": 0x0D, "y_tag": 0x15, "z_tag": 0x1D}
 
 
-def _output(solution: SolutionBase, inputs: Inputs, stream: str) -> Any:
-    """The packet `stream` produced for `inputs`, or None when the graph emitted nothing there."""
+def graph_output(solution: SolutionBase, inputs: Inputs, stream: str) -> Any:
+    """The packet `stream` produced for `inputs`, or None when the graph emitted nothing there.
+
+    Every graph call of the pipeline goes through here (the readers below look it up at call
+    time), which is what lets `bench.pipeline_speed` time the graphs by wrapping this one function.
+    """
     solution._simulated_timestamp += _FRAME_US
     solution._graph_outputs.clear()
     named = {_INPUT: inputs} if isinstance(inputs, np.ndarray) else inputs
@@ -65,16 +70,16 @@ def _output(solution: SolutionBase, inputs: Inputs, stream: str) -> Any:
 
 def proto_list(solution: SolutionBase, inputs: Inputs, stream: str) -> list[Any]:
     """The protos (detections, landmark lists) on `stream`; empty when nothing was found."""
-    output = _output(solution, inputs, stream)
+    output = graph_output(solution, inputs, stream)
     return [] if output is None else list(packet_getter.get_proto_list(output))
 
 
-def landmark_arrays(solution: SolutionBase, inputs: Inputs, stream: str) -> list[npt.NDArray[np.float64]]:
+def landmark_arrays(solution: SolutionBase, inputs: Inputs, stream: str) -> list[FloatArray]:
     """Each landmark list on `stream` as an N x 3 array of x, y, z (normalised units).
 
     A stream carrying a single NormalizedLandmarkList (not a vector of them) gives a list of one.
     """
-    output = _output(solution, inputs, stream)
+    output = graph_output(solution, inputs, stream)
     if output is None:
         return []
     if solution._output_stream_type_info[stream] == PacketDataType.PROTO:
@@ -82,7 +87,7 @@ def landmark_arrays(solution: SolutionBase, inputs: Inputs, stream: str) -> list
     return [landmark_array(landmarks) for landmarks in packet_getter.get_proto_list(output)]
 
 
-def landmark_array(landmark_list: Any) -> npt.NDArray[np.float64]:
+def landmark_array(landmark_list: Any) -> FloatArray:
     """x, y, z of a NormalizedLandmarkList proto as an N x 3 float64 array.
 
     Reading 478 x 3 attributes from the proto costs ~0.3 ms; its serialised form is a fixed record
@@ -97,9 +102,9 @@ def landmark_array(landmark_list: Any) -> npt.NDArray[np.float64]:
     return np.array([(lm.x, lm.y, lm.z) for lm in landmark_list.landmark], dtype=np.float64)
 
 
-def float_image(solution: SolutionBase, rgb: npt.NDArray[np.uint8], stream: str) -> npt.NDArray[np.float32]:
+def float_image(solution: SolutionBase, rgb: Uint8Image, stream: str) -> Float32Array:
     """The single-channel float image (a segmentation mask) on `stream`, as an array the caller owns."""
-    output = _output(solution, rgb, stream)
+    output = graph_output(solution, rgb, stream)
     if output is None:
         raise RuntimeError(f"the graph produced no {stream!r}")
     return np.array(packet_getter.get_image_frame(output).numpy_view(), dtype=np.float32)

@@ -25,7 +25,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.color import LUMINANCE_WEIGHTS, FloatArray, uint8_to_linear
+from pipeline.arrays import BoolArray, FloatArray, Uint8Image
+from pipeline.color import LUMINANCE_WEIGHTS, uint8_to_linear
 
 # Any channel at or above this sRGB level is clipped (specular or blown out): a floor, not a level.
 CLIPPED_LEVEL: Final = 250
@@ -33,10 +34,8 @@ _CLIPPED_LINEAR: Final = float(uint8_to_linear(np.array([CLIPPED_LEVEL], dtype=n
 # A rebuilt channel above this (linear; 1.0 is the sensor's white) is an extrapolation gone astray.
 _MAX_REBUILT: Final = 4.0
 
-BoolArray = npt.NDArray[np.bool_]
 
-
-def rebuild_clipped(pixels: npt.NDArray[np.uint8], light: FloatArray) -> tuple[FloatArray, BoolArray]:
+def rebuild_clipped(pixels: Uint8Image, light: FloatArray) -> tuple[FloatArray, BoolArray]:
     """Linear RGB of sRGB `pixels` (n x 3) with the clipped channels of partly clipped pixels
     rebuilt, and which pixels had every channel clipped (their rows keep the clipped floor).
 

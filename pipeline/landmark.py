@@ -29,11 +29,9 @@ from mediapipe.python.solution_base import PacketDataType, SolutionBase
 from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 
 from pipeline import graph_call
+from pipeline.arrays import FloatArray, Uint8Image
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.face_detection import DetectedFace, FaceDetector
-
-FloatArray = npt.NDArray[np.float64]
-RGBImage = npt.NDArray[np.uint8]
 
 LANDMARK_COUNT = 478
 
@@ -143,7 +141,7 @@ def estimate_pose(points: FloatArray) -> tuple[float, float, float]:
     return yaw, pitch, roll
 
 
-def _as_rgb(rgb: npt.NDArray[Any]) -> RGBImage:
+def _as_rgb(rgb: npt.NDArray[Any]) -> Uint8Image:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
     return np.ascontiguousarray(rgb)
@@ -239,7 +237,7 @@ class _Graphs:
         self.full_range.close()
 
 
-def _mesh_inputs(image: RGBImage, face: DetectedFace) -> dict[str, Any]:
+def _mesh_inputs(image: Uint8Image, face: DetectedFace) -> dict[str, Any]:
     return {"image": image, "detection": face.to_proto()}
 
 
@@ -291,7 +289,7 @@ class FaceMeshDetector:
             raise _multiple_faces(len(meshes))
         return self._checked(main, (width, height))
 
-    def _meshed(self, graphs: _Graphs, image: RGBImage, faces: Sequence[DetectedFace]) -> list[FloatArray]:
+    def _meshed(self, graphs: _Graphs, image: Uint8Image, faces: Sequence[DetectedFace]) -> list[FloatArray]:
         """Landmarks of the widest face, then of the next face wide enough to be a second person.
 
         The mesh confirms each detection (a detector's false alarm gives no landmarks); faces narrower
@@ -308,7 +306,7 @@ class FaceMeshDetector:
                 meshes.append(points)
         return meshes
 
-    def _mesh(self, graphs: _Graphs, image: RGBImage, face: DetectedFace) -> FloatArray | None:
+    def _mesh(self, graphs: _Graphs, image: Uint8Image, face: DetectedFace) -> FloatArray | None:
         """The landmarks of `face` in pixels, or None when the mesh sees no face there."""
         found = graph_call.landmark_arrays(graphs.mesh, _mesh_inputs(image, face), "landmarks")
         if not found:
@@ -318,7 +316,7 @@ class FaceMeshDetector:
         points *= (width, height, width)
         return points
 
-    def _search_small_face(self, graphs: _Graphs, image: RGBImage) -> list[FloatArray]:
+    def _search_small_face(self, graphs: _Graphs, image: Uint8Image) -> list[FloatArray]:
         """Second look with the full-range detector, for a face too small for the short-range one."""
         height, width = image.shape[:2]
         faces = sorted(graphs.full_range.detect(image), key=lambda face: face.box[2], reverse=True)

@@ -1,7 +1,7 @@
 """The colours of a face, measured from the photo as taken at the lighting and sclera corrections.
 
 One function, so that the in-process analysis (`pipeline.analysis`) and the Serve stage
-(`serve_app.stages`) measure the same way.
+(`serve_app.deployments.stages`) measure the same way.
 """
 
 from __future__ import annotations

@@ -8,28 +8,8 @@ destroyed the colour information (channels clipped across the face, a face lost 
 cast so strong one channel is nearly empty) is refused with POOR_LIGHTING_CONDITION and
 specific advice.
 
-White balance, chosen by measurement (`python -m bench.color_constancy`): six casts (4000, 5000,
-8000, 10000 K, green, magenta; 6.5-21 degrees from neutral) of the astronaut photo at 0 and -1 EV.
-"err" is the angle between estimated and applied illuminant, "dE" the CIEDE2000 of the corrected
-cheek median against the uncast one (known EV undone), measured 2026-11-25:
-
-    method                 median err  max err  median dE  max dE   bias on the uncast photo
-    gray_world               14.8        16.3      18.9      20.3     15.7
-    shades_of_gray (p=6)      5.6         7.7       7.6      10.8      6.0
-    gray_edge (p=6)           1.7         5.3       2.8       5.2      1.4
-    gray_pixels               2.9         3.4       3.1       4.7      2.7
-    gray_edge_and_pixels      2.0         3.9       2.8       3.6      2.0   <- default
-
-The gray-world family is biased by whatever colour dominates the frame, and in a portrait that is
-skin, hair and clothing (here a large orange suit). Gray edge (van de Weijer et al. 2007) is far
-less biased, but saturated edges pull it once a cast changes which pixels clip (5.3 degrees at
-10000 K, -1 EV). `gray_pixels` averages only the pixels that look neutral under the current
-estimate (walls, white clothing, sclera), refined with a narrowing tolerance, in the spirit of Huo
-et al., "Robust automatic white balance algorithm using gray color points in images" (IEEE Trans.
-Consumer Electronics 52(2), 2006): it follows a change of light best (0.4 degrees median against
-its own uncast estimate) but inherits the tint of the "neutral" surfaces (the warm backdrop here).
-The two fail for unrelated reasons, so the default takes their geometric mean: it meets both
-targets (median err <= 3 degrees, median dE <= 3) with the best worst case. All stay selectable.
+The illuminant estimate is `pipeline.white_balance`'s (the methods, and the measurements that
+chose the default, are there); this module owns the report, the score and the correction.
 
 Statistics are computed on a copy at most 160 px on its long side, and the correction itself is a
 single 256-entry table per channel (a gain in linear light is a fixed map of sRGB uint8 levels),
@@ -45,8 +25,8 @@ from typing import Any, Final
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
+from pipeline.arrays import Float32Array, FloatArray, Uint8Image
 from pipeline.color import (
     LUMINANCE_WEIGHTS,
     angular_error_deg,
@@ -58,30 +38,21 @@ from pipeline.color import (
 )
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.face_detection import DetectedFace, FaceDetector
+from pipeline.stats import percentiles
+from pipeline.white_balance import (
+    CLIP_LEVEL,
+    DARK_LEVEL,
+    WHITE_BALANCE_METHODS,
+    channel_max,
+    estimate_illuminant,
+    white_balance_gains,
+)
 
-Uint8Image = npt.NDArray[np.uint8]
-FloatArray = npt.NDArray[np.float64]
-Float32Array = npt.NDArray[np.float32]
 Box = tuple[int, int, int, int]
 
-WHITE_BALANCE_METHODS: Final = (
-    "gray_edge_and_pixels",
-    "gray_world",
-    "shades_of_gray",
-    "gray_edge",
-    "gray_pixels",
-    "none",
-)
 PROBLEMS: Final = ("too_dark", "too_bright", "color_cast", "backlit", "low_contrast")
 
-_LUMINANCE_F32 = LUMINANCE_WEIGHTS.astype(np.float32)
 _LEVELS_LINEAR = uint8_to_linear(np.arange(256, dtype=np.uint8))
-# Statistics run in float32: ample for averages of a few thousand pixels, and twice as fast.
-_LEVELS_LINEAR_F32 = _LEVELS_LINEAR.astype(np.float32)
-# Pixels at or above this sRGB level in any channel have lost information; below _DARK_LEVEL in
-# every channel they are mostly noise. Both are excluded from the illuminant estimate.
-_CLIP_LEVEL: Final = 250
-_DARK_LEVEL: Final = 8
 _FACE_SAMPLE_PIXELS: Final = 8_000
 # Median log-average luminance of the 206 professionally lit portraits in the seasons set.
 _TYPICAL_SCENE_KEY: Final = 0.136
@@ -193,7 +164,7 @@ class NormalizedImage:
     @cached_property
     def rgb(self) -> Uint8Image:
         """The corrected picture (same size as the photo), sRGB uint8."""
-        return _apply_table(self.original, _correction_table(np.asarray(self.gains)))
+        return _apply_table(self.original, correction_table(np.asarray(self.gains)))
 
 
 class LightingCorrector:
@@ -221,11 +192,11 @@ class LightingCorrector:
             raise PipelineError(ErrorCode.VALIDATION_ERROR, "lighting_score must be a number from 0 to 100.")
         config = self.config
 
-        small = _downscale(rgb, config.stats_max_side)
+        small = downscale(rgb, config.stats_max_side)
         illuminant = estimate_illuminant(small, config.white_balance, config.minkowski_p)
         gains = white_balance_gains(illuminant)
         # The detector sees the white-balanced copy: strong casts cost it confidence otherwise.
-        balance = _correction_table(gains)
+        balance = correction_table(gains)
         faces = self._detector.detect(_apply_table(small, balance))
 
         scale = rgb.shape[1] / small.shape[1]
@@ -250,113 +221,6 @@ class LightingCorrector:
             face_box=face_box,
             faces=faces,
         )
-
-
-def estimate_illuminant(
-    rgb: Uint8Image, method: str = "gray_edge_and_pixels", minkowski_p: float = 6.0
-) -> FloatArray:
-    """The colour of the light in linear RGB (unit sum), from an sRGB uint8 image.
-
-    Meant for a small copy (a few hundred px): every method works on image-wide statistics.
-    Clipped and near-black pixels are left out, since their colour says nothing about the light.
-    Pixel subsets are expressed as weight vectors and reduced with matrix products, which is
-    several times faster than gathering them with boolean indexing.
-    """
-    linear = _to_linear_f32(rgb)
-    brightest = _channel_max(rgb)
-    usable = (brightest < _CLIP_LEVEL) & (brightest > _DARK_LEVEL)
-    if method == "none" or np.count_nonzero(usable) < 64:
-        return np.full(3, 1.0 / 3.0)
-    pixels = linear.reshape(-1, 3)
-    weights = usable.reshape(-1).astype(np.float32)
-    if method == "gray_world":
-        estimate = _minkowski_mean(pixels, weights, 1.0)
-    elif method == "shades_of_gray":
-        estimate = _minkowski_mean(pixels, weights, minkowski_p)
-    elif method == "gray_edge":
-        estimate = _gray_edge(linear, usable, minkowski_p)
-    elif method == "gray_pixels":
-        estimate = _refine_on_gray_pixels(pixels, weights, _minkowski_mean(pixels, weights, minkowski_p))
-    elif method == "gray_edge_and_pixels":
-        # Two cues with unrelated failure modes (saturated edges vs tinted "neutral" surfaces):
-        # average them in log chromaticity, the natural mean for multiplicative gains.
-        edge = _unit_sum(_gray_edge(linear, usable, minkowski_p))
-        gray = _refine_on_gray_pixels(pixels, weights, _minkowski_mean(pixels, weights, minkowski_p))
-        estimate = np.sqrt(edge * gray)
-    else:
-        raise ValueError(f"unknown white balance method {method!r}")
-    return _unit_sum(estimate)
-
-
-def white_balance_gains(illuminant: npt.ArrayLike) -> FloatArray:
-    """Von Kries gains mapping `illuminant` to the D65 white (equal linear RGB), keeping its luminance."""
-    light = np.maximum(np.asarray(illuminant, dtype=np.float64), 1e-6)
-    return np.asarray(float(LUMINANCE_WEIGHTS @ light) / light, dtype=np.float64)
-
-
-def _minkowski_mean(values: Float32Array, weights: Float32Array, p: float) -> FloatArray:
-    """Shades of gray (Finlayson and Trezzi, 2004): the weighted p-norm mean per channel.
-
-    p=1 is gray world; p -> infinity approaches max-RGB.
-    """
-    powered = values
-    if float(p).is_integer():
-        # Repeated multiplication: numpy's generic float power is several times slower.
-        for _ in range(int(p) - 1):
-            powered = powered * values
-    else:
-        powered = values**p
-    mean = (weights @ powered).astype(np.float64) / max(float(weights.sum()), 1e-12)
-    return np.asarray(np.maximum(mean, 0.0) ** (1.0 / p), dtype=np.float64)
-
-
-def _gray_edge(linear: Float32Array, usable: npt.NDArray[np.bool_], p: float) -> FloatArray:
-    """First-order gray edge (van de Weijer, Gevers and Gijsenij, 2007): the p-norm of gradients.
-
-    The average colour difference between neighbouring surfaces is achromatic, which holds far
-    better in portraits than "the average colour is gray": large uniform areas (skin, a coloured
-    shirt) contribute edges only at their borders. sigma=1 smoothing as in the paper.
-    """
-    image = cv2.GaussianBlur(linear, (0, 0), 1.0)
-    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0).reshape(-1)
-    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1).reshape(-1)
-    magnitude = np.asarray(cv2.magnitude(gx, gy), dtype=np.float32).reshape(-1, 3)
-    # An edge touching a clipped pixel has a false colour; drop a one-pixel border around them.
-    inner = cv2.erode(usable.astype(np.uint8), np.ones((3, 3), np.uint8)).reshape(-1).astype(np.float32)
-    if inner.sum() < 64:
-        return _minkowski_mean(linear.reshape(-1, 3), usable.reshape(-1).astype(np.float32), p)
-    estimate = _minkowski_mean(magnitude, inner, p)
-    if not np.all(estimate > 0):
-        return _minkowski_mean(linear.reshape(-1, 3), usable.reshape(-1).astype(np.float32), p)
-    return estimate
-
-
-def _refine_on_gray_pixels(pixels: Float32Array, weights: Float32Array, estimate: FloatArray) -> FloatArray:
-    """Average the pixels that look neutral under the current estimate; repeat, narrowing the cone.
-
-    Weighted by luminance squared, because bright neutral surfaces (white clothing, sclera, walls
-    in light) are lit by the main light, while dark "neutral" pixels are often shadowed or noisy.
-    Stops when fewer than 1% of the usable pixels qualify and keeps the last estimate.
-    """
-    luminance = pixels @ _LUMINANCE_F32
-    brightness_weights = luminance * luminance * weights
-    enough = max(32.0, 0.01 * float(weights.sum()))
-    current = _unit_sum(estimate)
-    # The balanced pixels (pixels / current) are never formed: their channel sum and squared norm
-    # are matrix-vector products with 1/current and 1/current^2, which on one core is several times
-    # faster than broadcasting over an N x 3 array.
-    squared_pixels = pixels * pixels
-    for tolerance_deg in (12.0, 8.0, 5.0):
-        inverse = (1.0 / current).astype(np.float32)
-        # angle to (1,1,1) below tolerance <=> sum^2 > 3 cos^2(tol) * |v|^2 (no square roots)
-        total = pixels @ inverse
-        squared = squared_pixels @ (inverse * inverse)
-        neutral = (total > 0) & (total * total > 3.0 * math.cos(math.radians(tolerance_deg)) ** 2 * squared)
-        if float(weights @ neutral.astype(np.float32)) < enough:
-            break
-        selected = brightness_weights * neutral
-        current = _unit_sum((selected @ pixels).astype(np.float64) / max(float(selected.sum()), 1e-12))
-    return current
 
 
 def _exposure_correction_ev(face_lightness: float, scene_key: float, config: LightingConfig) -> float:
@@ -389,8 +253,12 @@ def _exposure_correction_ev(face_lightness: float, scene_key: float, config: Lig
     return float(np.clip(ev, -config.max_exposure_cut_ev, config.max_exposure_gain_ev))
 
 
-def _correction_table(gains: FloatArray) -> Uint8Image:
-    """A (1, 256, 3) table for cv2.LUT: each channel's sRGB level -> level after a linear gain."""
+def correction_table(gains: FloatArray) -> Uint8Image:
+    """A (1, 256, 3) table for cv2.LUT: each channel's sRGB level -> level after a linear gain.
+
+    A gain in linear light is a fixed map of the 256 sRGB uint8 levels, so correcting a whole photo
+    costs one lookup per pixel instead of a round trip through linear floats.
+    """
     return linear_to_uint8(_LEVELS_LINEAR[:, None] * gains).reshape(1, 256, 3)
 
 
@@ -414,14 +282,14 @@ def _measure(
     exposure = lightness_of_luminance(float(np.median(_balanced_luminance(face, gains))))
     # Washed out = at least two channels blown: lightness and hue are both lost. One clipped
     # channel alone is common under coloured light and still leaves a usable colour.
-    blown = face >= _CLIP_LEVEL
+    blown = face >= CLIP_LEVEL
     two_blown = (blown[:, 0] & blown[:, 1]) | (blown[:, 1] & blown[:, 2]) | (blown[:, 0] & blown[:, 2])
     clipped_highlights = float(np.mean(two_blown))
-    clipped_shadows = float(np.mean(_channel_max(face) <= _DARK_LEVEL))
+    clipped_shadows = float(np.mean(channel_max(face) <= DARK_LEVEL))
 
     luminance = _balanced_luminance(small, gains)
     sx, sy, sw, sh = region_small
-    low, high = _percentiles(luminance, (1.0, 99.0))
+    low, high = percentiles(luminance, (1.0, 99.0))
     contrast = lightness_of_luminance(float(high)) - lightness_of_luminance(float(low))
     surround = np.zeros(luminance.shape, dtype=bool)
     surround[max(0, sy - sh) : sy + sh, max(0, sx - sw) : sx + 2 * sw] = True
@@ -472,11 +340,6 @@ def _measure(
     )
 
 
-def _channel_max(pixels: Uint8Image) -> Uint8Image:
-    """Per-pixel maximum over the last (channel) axis; ndarray.max(axis=-1) is slow for 3 channels."""
-    return np.maximum(np.maximum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
-
-
 def _apply_table(rgb: Uint8Image, table: Uint8Image) -> Uint8Image:
     """cv2.LUT with `table` (1 x 256 x 3), one plane at a time.
 
@@ -513,35 +376,6 @@ def _balanced_luminance(rgb: Uint8Image, gains: FloatArray) -> Float32Array:
     return y.reshape(rgb.shape[:-1])
 
 
-def _to_linear_f32(rgb: Uint8Image) -> Float32Array:
-    """Linear RGB (float32) of sRGB uint8 pixels through one table lookup (cv2.LUT: faster than numpy)."""
-    return np.asarray(cv2.LUT(rgb, _LEVELS_LINEAR_F32), dtype=np.float32)
-
-
-def _percentiles(values: Float32Array, percents: tuple[float, ...]) -> list[float]:
-    """The same numbers as np.percentile(values, percents) (linear method), for arrays without NaNs.
-
-    np.percentile also partitions around the last element to look for NaNs and goes through
-    generic machinery: three times the cost of partitioning at the ranks needed. The interpolation
-    below is numpy's own (`_lerp`, float32 difference, float64 weights), so results are bit-equal.
-    """
-    flat = values.reshape(-1)
-    last = flat.size - 1
-    positions = [last * (percent / 100.0) for percent in percents]
-    lower = [min(math.floor(position), last) for position in positions]
-    ordered = np.partition(flat, sorted({*lower, *(min(rank + 1, last) for rank in lower)}))
-    results = []
-    for position, rank in zip(positions, lower, strict=True):
-        below, above = ordered[rank], ordered[min(rank + 1, last)]
-        difference = float(above - below)
-        weight = position - rank
-        if weight >= 0.5:
-            results.append(float(above) - difference * (1.0 - weight))
-        else:
-            results.append(float(below) + difference * weight)
-    return results
-
-
 def _poor_lighting(report: LightingReport, client_score: float | None, min_score: float) -> PipelineError:
     problems = list(report.problems)
     details: dict[str, Any] = {"problems": problems, "score": report.score, "min_score": min_score}
@@ -567,18 +401,18 @@ def _check_image(rgb: Uint8Image) -> None:
         raise ValueError("image too small to measure")
 
 
-def _downscale(rgb: Uint8Image, max_side: int) -> Uint8Image:
+def downscale(rgb: Uint8Image, max_side: int) -> Uint8Image:
+    """The copy the lighting statistics are taken on: at most `max_side` px on its long side.
+
+    INTER_AREA averages the pixels each output pixel covers, so the copy keeps the photo's colour
+    statistics; a photo already small enough is returned as it is (made contiguous for OpenCV).
+    """
     height, width = rgb.shape[:2]
     factor = max_side / max(height, width)
     if factor >= 1.0:
         return np.ascontiguousarray(rgb)
     size = (max(8, round(width * factor)), max(8, round(height * factor)))
     return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-
-
-def _unit_sum(rgb: FloatArray) -> FloatArray:
-    positive = np.maximum(np.asarray(rgb, dtype=np.float64), 1e-9)
-    return np.asarray(positive / positive.sum(), dtype=np.float64)
 
 
 def _central_box(shape: tuple[int, ...]) -> Box:

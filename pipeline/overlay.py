@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
+from pipeline.arrays import Uint8Image
 from pipeline.landmark import FaceLandmarks
 from pipeline.regions import FaceRegions
 
@@ -25,9 +25,7 @@ _LANDMARK_COLOUR = (255, 255, 255)
 _BOX_COLOUR = (255, 200, 0)
 
 
-def draw_overlay(
-    corrected_rgb: npt.NDArray[np.uint8], landmarks: FaceLandmarks, regions: FaceRegions
-) -> npt.NDArray[np.uint8]:
+def draw_overlay(corrected_rgb: Uint8Image, landmarks: FaceLandmarks, regions: FaceRegions) -> Uint8Image:
     """A new RGB image: regions blended in at 50%, landmarks as dots, the face box as a rectangle."""
     canvas = corrected_rgb.astype(np.float32)
     masks = {"skin": regions.skin, "eyes": regions.eyes, "lips": regions.lips, "hair": regions.hair}
@@ -45,7 +43,7 @@ def draw_overlay(
     return out
 
 
-def encode_png(rgb: npt.NDArray[np.uint8]) -> bytes:
+def encode_png(rgb: Uint8Image) -> bytes:
     ok, buffer = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError("PNG encoding failed")

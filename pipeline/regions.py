@@ -20,6 +20,7 @@ import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 
 import cv2
 import mediapipe as mp
@@ -28,13 +29,10 @@ import numpy.typing as npt
 from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 
 from pipeline import graph_call
+from pipeline.arrays import BoolArray, FloatArray, Uint8Image
 from pipeline.errors import ErrorCode, PipelineError
-from pipeline.features import HairSource
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks, connection_indices
-
-BoolMask = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-RGBImage = npt.NDArray[np.uint8]
+from pipeline.stats import median
 
 
 def _cycle(connections: frozenset[tuple[int, int]]) -> tuple[int, ...]:
@@ -103,6 +101,14 @@ class RegionConfig:
     min_eye_pixels: int = 6  # both iris rings together; closed eyes leave none
 
 
+class HairSource(StrEnum):
+    """Where the hair colour came from, best first; NONE when no hair could be sampled."""
+
+    SEGMENTATION = "segmentation"
+    EYEBROWS = "eyebrows"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class FaceRegions:
     """Full-frame boolean masks of the sampled pixels, and where the hair came from.
@@ -110,10 +116,10 @@ class FaceRegions:
     `window` (x, y, w, h) bounds every mask; readers may crop to it for speed.
     """
 
-    skin: BoolMask
-    eyes: BoolMask
-    lips: BoolMask
-    hair: BoolMask | None
+    skin: BoolArray
+    eyes: BoolArray
+    lips: BoolArray
+    hair: BoolArray | None
     hair_source: HairSource
     window: tuple[int, int, int, int]
 
@@ -149,8 +155,8 @@ class _Window:
         indices: tuple[int, ...],
         convex_hull: bool = False,
         grow: float = 0.0,
-        into: npt.NDArray[np.uint8] | None = None,
-    ) -> npt.NDArray[np.uint8]:
+        into: Uint8Image | None = None,
+    ) -> Uint8Image:
         """Fill the polygon through these landmarks (or its convex hull), grown by `grow` pixels,
         into a new or given mask.
 
@@ -165,7 +171,7 @@ class _Window:
             cv2.polylines(mask, [outline], True, (1,), thickness=2 * round(grow) + 1, shift=SUBPIXEL_BITS)
         return mask
 
-    def to_full(self, mask: npt.NDArray[np.uint8] | BoolMask, image_size: tuple[int, int]) -> BoolMask:
+    def to_full(self, mask: Uint8Image | BoolArray, image_size: tuple[int, int]) -> BoolArray:
         full = np.zeros((image_size[1], image_size[0]), dtype=bool)
         full[self.y0 : self.y1, self.x0 : self.x1] = mask.astype(bool)
         return full
@@ -176,11 +182,11 @@ def fixed_point(values: npt.ArrayLike) -> npt.NDArray[np.int32]:
     return np.asarray(np.round(np.asarray(values, dtype=np.float64) * (1 << SUBPIXEL_BITS)), dtype=np.int32)
 
 
-def _erode(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:
+def _erode(mask: Uint8Image, radius: int) -> Uint8Image:
     return _u8(cv2.erode(mask, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)))
 
 
-def _lab8_median(pixels: RGBImage) -> FloatArray:
+def _lab8_median(pixels: Uint8Image) -> FloatArray:
     """Per-axis median CIELAB (D65) of sRGB uint8 pixels (N x 3) via OpenCV's 8-bit conversion.
 
     The result is in L* a* b* units and equals np.median of the converted values, axis 0. Scaling
@@ -196,16 +202,7 @@ def _lab8_median(pixels: RGBImage) -> FloatArray:
     return np.asarray(lab.sum(axis=1) / len(ranks), dtype=np.float64)
 
 
-def _median(values: FloatArray) -> float:
-    """np.median of a 1-D array without NaNs, exactly, from a partial sort (its overhead dominates here)."""
-    middle = len(values) // 2
-    if len(values) % 2:
-        return float(np.partition(values, middle)[middle])
-    below, above = np.partition(values, (middle - 1, middle))[middle - 1 : middle + 1]
-    return float((below + above) / 2.0)
-
-
-def _u8(array: object) -> npt.NDArray[np.uint8]:
+def _u8(array: object) -> Uint8Image:
     """OpenCV's stubs type results loosely; masks stay uint8 0/1 throughout this module."""
     return np.asarray(array, dtype=np.uint8)
 
@@ -238,7 +235,7 @@ class RegionExtractor:
         finally:
             self._pool.put(segmenter)
 
-    def extract(self, rgb: RGBImage, landmarks: FaceLandmarks) -> FaceRegions:
+    def extract(self, rgb: Uint8Image, landmarks: FaceLandmarks) -> FaceRegions:
         """The three regions of the face described by `landmarks` in `rgb` (the same image)."""
         height, width = rgb.shape[:2]
         if (width, height) != landmarks.image_size:
@@ -290,7 +287,7 @@ class RegionExtractor:
             window=(window.x0, window.y0, window.shape[1], window.shape[0]),
         )
 
-    def _skin(self, window: _Window, oval_mask: npt.NDArray[np.uint8], iod: float) -> npt.NDArray[np.uint8]:
+    def _skin(self, window: _Window, oval_mask: Uint8Image, iod: float) -> Uint8Image:
         cfg = self.config
         patches = window.polygon(RIGHT_CHEEK) | window.polygon(LEFT_CHEEK) | window.polygon(FOREHEAD)
         excluded = np.zeros(window.shape, np.uint8)
@@ -306,7 +303,7 @@ class RegionExtractor:
         return _u8(patches & oval_mask & (1 - excluded))
 
     @staticmethod
-    def _lips(window: _Window) -> npt.NDArray[np.uint8]:
+    def _lips(window: _Window) -> Uint8Image:
         """The ring between the lips' outer edge and the mouth opening, one pixel in from the outer
         edge (it blends into the skin). The opening's edge (teeth, the dark mouth, or on a closed
         mouth the crease where the lips meet) is left to the L* trim (`pipeline.features.LIPS_TRIM`):
@@ -314,7 +311,7 @@ class RegionExtractor:
         outer = _erode(window.polygon(LIPS_OUTER_CYCLE), 1)
         return _u8(outer & (1 - window.polygon(LIPS_INNER_CYCLE)))
 
-    def _eyes(self, window: _Window, luma: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    def _eyes(self, window: _Window, luma: Uint8Image) -> Uint8Image:
         cfg = self.config
         eyes = np.zeros(window.shape, np.uint8)
         height, width = window.shape
@@ -351,24 +348,24 @@ class RegionExtractor:
         return eyes
 
     @staticmethod
-    def _not_specular(luma: npt.NDArray[np.uint8], ring: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    def _not_specular(luma: Uint8Image, ring: Uint8Image) -> Uint8Image:
         """Drop the catch-light: pixels far brighter than the rest of the ring (median + 3 MAD)."""
         selected = ring.astype(bool)
         if selected.sum() < 3:
             return ring
         values = luma[selected].astype(np.float64)
-        median = _median(values)
-        mad = _median(np.abs(values - median)) or 1.0
-        return (luma <= median + 3.0 * mad).astype(np.uint8)
+        middle = median(values)
+        mad = median(np.abs(values - middle)) or 1.0
+        return (luma <= middle + 3.0 * mad).astype(np.uint8)
 
     def _hair_from_segmentation(
         self,
         window: _Window,
-        crop: RGBImage,
+        crop: Uint8Image,
         pts: FloatArray,
         iod: float,
         skin_median: FloatArray | None,
-    ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
+    ) -> tuple[Uint8Image | None, HairSource]:
         cfg = self.config
         with self._segmenter() as segmenter:
             person = graph_call.float_image(segmenter, crop, "segmentation_mask")
@@ -389,11 +386,11 @@ class RegionExtractor:
     def _hair_from_brows(
         self,
         window: _Window,
-        crop: RGBImage,
-        luma: npt.NDArray[np.uint8],
+        crop: Uint8Image,
+        luma: Uint8Image,
         iod: float,
         skin_median: FloatArray | None,
-    ) -> tuple[npt.NDArray[np.uint8] | None, HairSource]:
+    ) -> tuple[Uint8Image | None, HairSource]:
         """The darker half of each eyebrow hull: the hull also holds skin between the hairs."""
         brows = window.polygon(RIGHT_EYEBROW, convex_hull=True) | window.polygon(
             LEFT_EYEBROW, convex_hull=True
@@ -407,9 +404,7 @@ class RegionExtractor:
             return None, HairSource.NONE
         return darker, HairSource.EYEBROWS
 
-    def _without_skin(
-        self, crop: RGBImage, mask: npt.NDArray[np.uint8], skin_median: FloatArray | None
-    ) -> npt.NDArray[np.uint8]:
+    def _without_skin(self, crop: Uint8Image, mask: Uint8Image, skin_median: FloatArray | None) -> Uint8Image:
         rows = np.flatnonzero(mask.any(axis=1))
         if skin_median is None or len(rows) == 0:
             return mask

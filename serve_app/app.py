@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ray.serve import Application, Deployment
 
-from serve_app.ingress import Ingress
-from serve_app.placement import actor_options
+from serve_app.deployments.ingress import Ingress
+from serve_app.deployments.placement import actor_options
+from serve_app.deployments.stages import Classify, Landmark, Normalize
+from serve_app.deployments.writer import ResultWriter
 from serve_app.settings import Settings, get_settings
-from serve_app.stages import Classify, Landmark, Normalize
-from serve_app.writer import ResultWriter
 
 
 def _placed(target: object, num_cpus: float, node_resource: str, settings: Settings) -> Deployment:
@@ -28,9 +28,9 @@ def _placed(target: object, num_cpus: float, node_resource: str, settings: Setti
 def build_app(settings: Settings) -> Application:
     web = settings.ray.web_resource
     ai = settings.ray.ai_resource
-    return _placed(Ingress, 0.1, web, settings).bind(
+    return _placed(Ingress, 0.3, web, settings).bind(
         _placed(Normalize, 0.25, ai, settings).bind(),
-        _placed(Landmark, 0.25, ai, settings).bind(),
+        _placed(Landmark, 0.35, ai, settings).bind(),
         _placed(Classify, 0.1, ai, settings).bind(),
         _placed(ResultWriter, 0.05, web, settings).bind(),
     )

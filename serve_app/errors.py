@@ -1,14 +1,17 @@
-"""One JSON error shape for the whole API: `{"error": {"code", "message", "details"?}}`.
+"""The service's own error codes, and one JSON error shape for the whole API: `{"error": {"code", "message",
+"details"?}}`.
 
-Every failure a client can see goes through here: pipeline errors (bad photo, poor lighting), request
-validation, unknown routes and anything unexpected. Codes come from `pipeline.errors.ErrorCode` and
-each has exactly one HTTP status. Nothing here echoes request content back: validation details carry
-the field location and reason, never the submitted value (it could be image bytes).
+Every failure a client can see goes through here: pipeline errors (bad photo, poor lighting, codes from
+`pipeline.errors.ErrorCode`), the service's own (`ServiceCode`: sign-in, limits, routes, outages),
+request validation, unknown routes and anything unexpected. Each code has exactly one HTTP status.
+Nothing here echoes request content back: validation details carry the field location and reason,
+never the submitted value (it could be image bytes).
 """
 
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
@@ -22,10 +25,54 @@ from pipeline.errors import ErrorCode, PipelineError
 
 logger = logging.getLogger("ray.serve")
 
-HTTP_STATUS: dict[ErrorCode, int] = {
+
+class ServiceCode(StrEnum):
+    """Codes of the HTTP service itself; like the pipeline's, never renamed, only added."""
+
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    TIMEOUT = "TIMEOUT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    # The replica holding the photo went away (the photo is never stored): take it again.
+    INTERRUPTED = "INTERRUPTED"
+
+
+Code = ErrorCode | ServiceCode
+
+
+class ServiceError(Exception):
+    """A refusal by the service with a stable code and a human message; raised by the service's own
+    code (the pipeline raises `PipelineError`). Input checks reuse the pipeline's VALIDATION_ERROR."""
+
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        details: dict[str, Any] | None = None,
+        *,
+        retry_after_s: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+        self.retry_after_s = retry_after_s  # sent as Retry-After: when trying again makes sense
+
+    def to_dict(self) -> dict[str, Any]:
+        """The inside of the error shape, as `PipelineError.to_dict` gives it."""
+        body: dict[str, Any] = error_body(self.code, self.message, self.details)["error"]
+        return body
+
+
+HTTP_STATUS: dict[Code, int] = {
     ErrorCode.INVALID_IMAGE: 422,
     ErrorCode.IMAGE_TOO_LARGE: 413,
-    ErrorCode.REQUEST_TOO_LARGE: 413,
+    ServiceCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.NOT_A_COLOR_IMAGE: 422,
     ErrorCode.POOR_LIGHTING_CONDITION: 422,
@@ -37,37 +84,38 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     # A model that does not match the code is the operator's problem, not the client's.
     ErrorCode.MODEL_MISMATCH: 503,
     ErrorCode.VALIDATION_ERROR: 422,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.METHOD_NOT_ALLOWED: 405,
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.RATE_LIMITED: 429,
-    ErrorCode.TIMEOUT: 504,
-    ErrorCode.SERVICE_UNAVAILABLE: 503,
-    ErrorCode.INTERNAL_ERROR: 500,
+    ServiceCode.NOT_FOUND: 404,
+    ServiceCode.METHOD_NOT_ALLOWED: 405,
+    ServiceCode.UNAUTHORIZED: 401,
+    ServiceCode.CONFLICT: 409,
+    ServiceCode.RATE_LIMITED: 429,
+    ServiceCode.TIMEOUT: 504,
+    ServiceCode.SERVICE_UNAVAILABLE: 503,
+    ServiceCode.INTERNAL_ERROR: 500,
+    ServiceCode.INTERRUPTED: 503,
 }
 
 # Statuses Starlette raises by itself (unknown route, wrong method, ...), mapped onto our codes.
-_CODE_FOR_STATUS: dict[int, ErrorCode] = {
+_CODE_FOR_STATUS: dict[int, Code] = {
     400: ErrorCode.VALIDATION_ERROR,
-    401: ErrorCode.UNAUTHORIZED,
-    404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.METHOD_NOT_ALLOWED,
-    409: ErrorCode.CONFLICT,
+    401: ServiceCode.UNAUTHORIZED,
+    404: ServiceCode.NOT_FOUND,
+    405: ServiceCode.METHOD_NOT_ALLOWED,
+    409: ServiceCode.CONFLICT,
     413: ErrorCode.IMAGE_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     422: ErrorCode.VALIDATION_ERROR,
-    429: ErrorCode.RATE_LIMITED,
-    503: ErrorCode.SERVICE_UNAVAILABLE,
+    429: ServiceCode.RATE_LIMITED,
+    503: ServiceCode.SERVICE_UNAVAILABLE,
 }
 
 
-def http_status(code: ErrorCode) -> int:
+def http_status(code: Code) -> int:
     """The status of a code; a code added without a status here is most likely about the photo."""
     return HTTP_STATUS.get(code, 422)
 
 
-def error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(code: Code, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code.value, "message": message}
     if details:
         body["details"] = details
@@ -75,7 +123,7 @@ def error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = N
 
 
 def error_response(
-    code: ErrorCode,
+    code: Code,
     message: str,
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
@@ -83,9 +131,11 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=http_status(code), headers=headers)
 
 
-async def _pipeline_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PipelineError)
-    return error_response(exc.code, exc.message, exc.details)
+async def _coded_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PipelineError | ServiceError)
+    retry_after = exc.retry_after_s if isinstance(exc, ServiceError) else None
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return error_response(exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -99,7 +149,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    fallback = ErrorCode.INTERNAL_ERROR if exc.status_code >= 500 else ErrorCode.VALIDATION_ERROR
+    fallback = ServiceCode.INTERNAL_ERROR if exc.status_code >= 500 else ErrorCode.VALIDATION_ERROR
     code = _CODE_FOR_STATUS.get(exc.status_code, fallback)
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return JSONResponse(
@@ -110,7 +160,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     logger.warning("Database unavailable: %s", type(exc).__name__)
     return error_response(
-        ErrorCode.SERVICE_UNAVAILABLE,
+        ServiceCode.SERVICE_UNAVAILABLE,
         "The service is briefly unavailable. Please try again in a moment.",
         headers={"Retry-After": "5"},
     )
@@ -119,11 +169,12 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # The type and route are enough to find it; the exception text could quote request content.
     logger.error("Unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return error_response(ErrorCode.INTERNAL_ERROR, "Something went wrong on our side. Please try again.")
+    return error_response(ServiceCode.INTERNAL_ERROR, "Something went wrong on our side. Please try again.")
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(PipelineError, _pipeline_error)
+    app.add_exception_handler(PipelineError, _coded_error)
+    app.add_exception_handler(ServiceError, _coded_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_unavailable)

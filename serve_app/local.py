@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from serve_app.placement import with_node_resources
+from serve_app.deployments.placement import with_node_resources
 from serve_app.settings import RaySettings, Settings, get_settings
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from serve_app.security_settings import SecuritySettings
+from serve_app.security.settings import SecuritySettings
 
 if TYPE_CHECKING:
     from pipeline.decode import DecodeLimits
@@ -36,11 +36,24 @@ class DatabaseSettings(BaseModel):
         description="Apply Alembic migrations when the ingress starts, so `serve run` works on a fresh "
         "database. Turn off where a separate job migrates (several ingress replicas).",
     )
-    write_attempts: int = Field(6, ge=1, description="Tries per result write before giving up.")
+    write_retry_s: float = Field(
+        300.0,
+        gt=0,
+        description="How long the writer keeps retrying an outcome (a finished diagnosis, a failure) "
+        "through a database outage before giving up; the task's lease then ends it.",
+    )
     retry_initial_s: float = Field(0.2, gt=0, description="First backoff; doubles per attempt.")
     retry_max_s: float = Field(5.0, gt=0, description="Cap of one backoff step.")
-    stuck_task_after_s: float = Field(
-        600.0, gt=0, description="Tasks still queued/processing this long after a restart are failed."
+    heartbeat_s: float = Field(
+        1.0,
+        gt=0,
+        description="How often an ingress replica records its analyses' stages and renews their lease.",
+    )
+    lease_s: float = Field(
+        8.0,
+        gt=0,
+        description="An unfinished task whose lease is this old belongs to a replica that died: any ingress "
+        "replica then ends it as failed with INTERRUPTED. Several heartbeats, so one slow one is no death.",
     )
 
     @field_validator("url")
@@ -63,11 +76,17 @@ class PipelineSettings(BaseModel):
     language: Literal["ko", "en"] = "ko"
     model_path: str | None = Field(None, description="ONNX model; the pipeline's bundled model if unset.")
     analysis_timeout_s: float = Field(60.0, gt=0, description="One analysis may take at most this long.")
+    poll_interval_s: float = Field(
+        0.5, gt=0, description="How often clients should poll a task; sent with each unfinished status."
+    )
+    # Little's law on bench.capacity's figures: about 12 analyses/s through 2 cores, times the 2 s an
+    # analysis may take from upload to result, is 24 in flight. More would only queue (each queued
+    # analysis also costs the ingress a poll every 0.5 s, which slows the rest); fewer idles a stage.
     max_in_flight: int = Field(
-        64,
+        24,
         gt=0,
         description="Analyses one ingress replica holds at once (each keeps its photo in memory until "
-        "normalised); beyond this, new uploads get 503 and should retry.",
+        "normalised); beyond this, new uploads get 503 with Retry-After and should retry.",
     )
 
     def decode_limits(self) -> DecodeLimits:

@@ -12,7 +12,7 @@ import pytest
 from bench.invariance import cast_gains, green_rank_mask, ratio_color
 from models.labelled import Lighting
 from pipeline.features import SKIN_TRIM
-from pipeline.normalize import _downscale
+from pipeline.normalize import downscale
 from tests.support import faces
 
 CASTS = [Lighting("4000K", kelvin=4000.0), Lighting("8000K", kelvin=8000.0), Lighting("+1EV", ev=1.0)]
@@ -20,7 +20,7 @@ CASTS = [Lighting("4000K", kelvin=4000.0), Lighting("8000K", kelvin=8000.0), Lig
 
 @pytest.mark.parametrize("light", CASTS, ids=lambda light: light.name)
 def test_green_rank_mask_does_not_move_with_a_diagonal_cast(light: Lighting) -> None:
-    small = _downscale(faces.astronaut(), 160)
+    small = downscale(faces.astronaut(), 160)
     lit = light.apply(small)
     assert np.array_equal(green_rank_mask(small), green_rank_mask(lit))
     # The shipped estimator's usable-pixel thresholds do move, which is what the mask avoids.

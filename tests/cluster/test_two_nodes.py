@@ -35,7 +35,7 @@ GROUP_OF_DEPLOYMENT = {
 }
 WEB_DEPLOYMENTS = [name for name, group in GROUP_OF_DEPLOYMENT.items() if group == WEB_GROUP]
 # Codes that tell the client the failure was ours and a retry may succeed.
-RETRYABLE = {"TIMEOUT", "SERVICE_UNAVAILABLE"}
+RETRYABLE = {"TIMEOUT", "SERVICE_UNAVAILABLE", "INTERRUPTED"}
 DETECT_TIMEOUT_S = 60.0
 RECOVER_TIMEOUT_S = 300.0
 

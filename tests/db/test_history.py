@@ -18,7 +18,7 @@ from db.history import (
     user_stats,
 )
 from db.models import AnalysisHistory, User
-from db.tasks import complete_task, create_task, get_task_for_owner
+from db.tasks import complete_task, create_task, get_task_for_identity
 from tests.db.conftest import a_record
 
 
@@ -133,7 +133,7 @@ def test_deleting_an_entry_removes_it_and_its_task(
 
     assert delete_history_entry(session, history_id, user.id)
     assert get_result_for_owner(session, history_id, user.id) is None
-    assert get_task_for_owner(session, task.id, user.id) is None
+    assert get_task_for_identity(session, task.id, (user.issuer, user.subject)) is None
     assert not delete_history_entry(session, history_id, user.id)
 
 

@@ -14,18 +14,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.history import HistoryRecord, InvalidRecordError
 from db.models import AnalysisHistory, AnalysisTask, User
 from db.tasks import (
-    TIMEOUT_CODE,
+    INTERRUPTED_CODE,
     TaskNotFoundError,
     complete_task,
     create_task,
     delete_user_data,
     fail_task,
     get_or_create_user,
-    get_task_for_owner,
-    mark_processing,
+    get_task_for_identity,
+    record_progress,
     sweep_stuck_tasks,
 )
 from pipeline.errors import ErrorCode
+from serve_app.errors import ServiceCode
 from tests.db.conftest import a_record
 
 MakeTask = Callable[[User | None], uuid.UUID]
@@ -49,30 +50,32 @@ def test_a_new_task_is_queued_and_visible_to_its_owner_only(
     assert task.status == "queued"
     assert task.created_at.tzinfo is not None
 
-    assert get_task_for_owner(session, task.id, user.id) is not None
-    assert get_task_for_owner(session, str(task.id), str(user.id)) is not None
-    assert get_task_for_owner(session, task.id, make_user().id) is None
-    assert get_task_for_owner(session, task.id, None) is None
-    assert get_task_for_owner(session, uuid.uuid4(), user.id) is None
+    stranger = make_user()
+    assert get_task_for_identity(session, task.id, (user.issuer, user.subject)) is not None
+    assert get_task_for_identity(session, str(task.id), (user.issuer, user.subject)) is not None
+    assert get_task_for_identity(session, task.id, (stranger.issuer, stranger.subject)) is None
+    assert get_task_for_identity(session, task.id, (user.issuer, stranger.subject)) is None
+    assert get_task_for_identity(session, task.id, None) is None
+    assert get_task_for_identity(session, uuid.uuid4(), (user.issuer, user.subject)) is None
 
 
 def test_anonymous_tasks_are_readable_only_without_an_owner(session: Session, user: User) -> None:
     task = create_task(session, None)
-    assert get_task_for_owner(session, task.id, None) is not None
-    assert get_task_for_owner(session, task.id, user.id) is None
+    assert get_task_for_identity(session, task.id, None) is not None
+    assert get_task_for_identity(session, task.id, (user.issuer, user.subject)) is None
 
 
 def test_processing_records_the_stage(session: Session, user: User, make_task: MakeTask) -> None:
     task_id = make_task(user)
-    assert mark_processing(session, str(task_id), "normalizing")
-    assert mark_processing(session, task_id, "landmarks")
+    assert record_progress(session, {str(task_id): "normalizing"})
+    assert record_progress(session, {task_id: "landmarks"})
     task = task_of(session, task_id)
     assert (task.status, task.stage) == ("processing", "landmarks")
 
 
 def test_completion_stores_the_result_and_links_it(session: Session, user: User, make_task: MakeTask) -> None:
     task_id = make_task(user)
-    mark_processing(session, task_id, "saving")
+    record_progress(session, {task_id: "saving"})
     record = a_record()
 
     history_id = complete_task(session, str(task_id), record)
@@ -109,17 +112,17 @@ def test_a_failure_never_overwrites_a_completed_task(
     task_id = make_task(user)
     history_id = complete_task(session, task_id, a_record())
     assert not fail_task(session, task_id, "INTERNAL_ERROR", "late failure")
-    assert not mark_processing(session, task_id, "classifying")
+    assert not record_progress(session, {task_id: "classifying"})
     task = task_of(session, task_id)
     assert (task.status, task.history_id, task.error_code) == ("completed", history_id, None)
 
 
 def test_the_first_failure_is_the_one_kept(session: Session, user: User, make_task: MakeTask) -> None:
     task_id = make_task(user)
-    mark_processing(session, task_id, "landmarks")
+    record_progress(session, {task_id: "landmarks"})
     assert fail_task(session, task_id, ErrorCode.NO_FACE_DETECTED.value, "No face in the photo.")
     assert not fail_task(session, task_id, "INTERNAL_ERROR", "second")
-    assert not mark_processing(session, task_id, "classifying")
+    assert not record_progress(session, {task_id: "classifying"})
     task = task_of(session, task_id)
     assert (task.status, task.stage) == ("failed", "landmarks")
     assert (task.error_code, task.error_message) == ("NO_FACE_DETECTED", "No face in the photo.")
@@ -136,7 +139,7 @@ def test_a_result_arriving_after_a_timeout_still_completes_the_task(
     session: Session, user: User, make_task: MakeTask
 ) -> None:
     task_id = make_task(user)
-    fail_task(session, task_id, TIMEOUT_CODE, "took too long")
+    fail_task(session, task_id, INTERRUPTED_CODE, "took too long")
     history_id = complete_task(session, task_id, a_record())
     task = task_of(session, task_id)
     assert (task.status, task.history_id, task.error_code, task.error_message) == (
@@ -162,7 +165,7 @@ def test_the_sweeper_fails_only_tasks_that_stopped_moving(
     session: Session, user: User, make_task: MakeTask
 ) -> None:
     stuck_queued, stuck_processing, fresh, finished = (make_task(user) for _ in range(4))
-    mark_processing(session, stuck_processing, "landmarks")
+    record_progress(session, {stuck_processing: "landmarks"})
     complete_task(session, finished, a_record())
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     session.execute(
@@ -177,7 +180,7 @@ def test_the_sweeper_fails_only_tasks_that_stopped_moving(
     assert swept >= 2  # other tests' leftovers of the same age may be swept too
     for task_id in (stuck_queued, stuck_processing):
         task = task_of(session, task_id)
-        assert (task.status, task.error_code) == ("failed", TIMEOUT_CODE)
+        assert (task.status, task.error_code) == ("failed", INTERRUPTED_CODE)
         assert task.error_message and task.finished_at is not None
     assert task_of(session, fresh).status == "queued"
     assert task_of(session, finished).status == "completed"
@@ -185,7 +188,7 @@ def test_the_sweeper_fails_only_tasks_that_stopped_moving(
 
 
 def test_the_timeout_code_is_the_services_error_code() -> None:
-    assert ErrorCode(TIMEOUT_CODE) is ErrorCode.TIMEOUT
+    assert ServiceCode(INTERRUPTED_CODE) is ServiceCode.INTERRUPTED
 
 
 def test_a_user_is_created_once_per_identity(session: Session) -> None:

@@ -16,7 +16,8 @@ from models.calibrate import (
     rules_from_document,
 )
 from models.rules import RULES_PATH, Rules
-from models.synthetic import FloatArray, sample_population
+from models.synthetic import sample_population
+from pipeline.arrays import FloatArray
 from pipeline.features import FEATURE_NAMES
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.analysis import Analysis, Analyzer
 from pipeline.errors import ErrorCode, PipelineError
-from pipeline.features import HairSource
+from pipeline.regions import HairSource
 from tests.support import faces
 
 

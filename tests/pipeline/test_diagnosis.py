@@ -11,7 +11,7 @@ import pytest
 from models.calibrate import active_rules_path
 from models.rules import Rules
 from pipeline.diagnosis import Diagnoser, ita_category
-from pipeline.features import HairSource
+from pipeline.regions import HairSource
 from pipeline.seasons import SEASON_TYPE_IDS
 from tests.pipeline.measured_faces import astronaut_features
 

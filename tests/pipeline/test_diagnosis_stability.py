@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from pipeline.analysis import Analyzer
+from pipeline.arrays import Uint8Image
 from pipeline.diagnosis import Diagnoser, Diagnosis
 from pipeline.errors import ErrorCode, PipelineError
 from tests.support import faces
 
-VARIANTS: dict[str, Callable[[], faces.Uint8Image]] = {
+VARIANTS: dict[str, Callable[[], Uint8Image]] = {
     "warm 4000 K": lambda: faces.warm_cast(4000.0),
     "cool 8000 K": lambda: faces.cool_cast(8000.0),
     "warm 3000 K": lambda: faces.warm_cast(3000.0),
@@ -35,7 +36,7 @@ def analyzer() -> Iterator[Analyzer]:
     analyzer.close()
 
 
-def diagnose(analyzer: Analyzer, image: faces.Uint8Image) -> Diagnosis | None:
+def diagnose(analyzer: Analyzer, image: Uint8Image) -> Diagnosis | None:
     """The diagnosis, or None when the lighting check rejects the photo (an allowed outcome)."""
     try:
         diagnosis = analyzer.analyze_rgb(image, lang="en").diagnosis

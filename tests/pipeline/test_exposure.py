@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from pipeline.analysis import Analyzer
+from pipeline.arrays import FloatArray
 from pipeline.augment import apply_illuminant, illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import LUMINANCE_WEIGHTS, delta_e_2000
-from pipeline.exposure import ExposureConfig, ExposureReference, _sclera_pixels, sclera_exposure
+from pipeline.exposure import ExposureConfig, ExposureReference, sclera_exposure, sclera_pixels
 from pipeline.features import MAX_REFERENCED_SKIN_LIGHTNESS, extract_features
 from pipeline.landmark import FaceLandmarks
 from tests.pipeline.face_models import face_mesh_detector, region_extractor
@@ -24,7 +24,7 @@ def landmarks() -> FaceLandmarks:
 
 
 def test_the_whites_of_the_eyes_are_found_and_are_bright_and_neutral(landmarks):
-    pixels = _sclera_pixels(faces.astronaut(), landmarks.points, ExposureConfig().iris_margin)
+    pixels = sclera_pixels(faces.astronaut(), landmarks.points, ExposureConfig().iris_margin)
     assert len(pixels) >= 40
     bright = pixels[pixels.sum(axis=1) >= np.percentile(pixels.sum(axis=1), 75)].astype(float)
     # The brightest quarter of the sclera: light and nearly grey, unlike skin (R well above B).
@@ -110,7 +110,7 @@ def test_a_brightening_gain_stops_where_the_skin_would_become_implausibly_light(
     assert darkened.exposure.gain == 0.5
 
 
-def _unit(values: tuple[float, float, float]) -> npt.NDArray[np.float64]:
+def _unit(values: tuple[float, float, float]) -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
     return np.asarray(array / array.sum(), dtype=np.float64)
 

@@ -6,9 +6,9 @@ import dataclasses
 import math
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
+from pipeline.arrays import BoolArray, Uint8Image
 from pipeline.color import (
     delta_e_2000,
     hex_to_lab,
@@ -22,23 +22,19 @@ from pipeline.features import (
     HAIR_TRIM,
     SKIN_TRIM,
     ColorFeatures,
-    HairSource,
     RegionColor,
     Trim,
     extract_features,
     measure_region,
-    percentiles,
 )
 from pipeline.highlights import rebuild_clipped
 from pipeline.landmark import FaceMeshDetector
-from pipeline.regions import FaceRegions, RegionExtractor
+from pipeline.regions import FaceRegions, HairSource, RegionExtractor
 from tests.pipeline.measured_faces import with_skin
 from tests.support import faces
 
 
-def measure(
-    image: npt.NDArray[np.uint8], detector: FaceMeshDetector, extractor: RegionExtractor
-) -> ColorFeatures:
+def measure(image: Uint8Image, detector: FaceMeshDetector, extractor: RegionExtractor) -> ColorFeatures:
     return extract_features(image, extractor.extract(image, detector.detect(image)))
 
 
@@ -154,9 +150,7 @@ def test_blown_out_hair_counts_as_missing(astronaut_regions: FaceRegions) -> Non
     assert features.hair is None and features.hair_source is HairSource.NONE
 
 
-def plain_numpy_region(
-    rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_], trim: Trim, gain: float
-) -> RegionColor:
+def plain_numpy_region(rgb: Uint8Image, mask: BoolArray, trim: Trim, gain: float) -> RegionColor:
     """`measure_region` written the straightforward way, with np.percentile and np.median."""
     pixels = rgb[mask]
     sample = pixels[:: max(1, len(pixels) // 2000)]
@@ -186,13 +180,6 @@ def test_the_fast_statistics_are_the_plain_numpy_ones_exactly(
         (sparse, Trim(12.5, 87.5)),
     ):
         assert measure_region(image, mask, trim, gain) == plain_numpy_region(image, mask, trim, gain)
-
-
-@pytest.mark.parametrize("size", [1, 2, 3, 10, 401, 2000])
-def test_percentiles_are_numpys_bit_for_bit(size: int) -> None:
-    values = np.random.default_rng(size).normal(50.0, 20.0, size)
-    percents = (0.0, 5.0, 10.0, 33.3, 50.0, 75.0, 90.0, 95.0, 100.0)
-    assert percentiles(values, percents) == [float(v) for v in np.percentile(values, percents)]
 
 
 def test_a_region_of_two_pixels_is_measured_not_nan() -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 import mediapipe as mp
 import numpy as np
-import numpy.typing as npt
 import pytest
 from mediapipe.framework.formats import landmark_pb2
 
 from pipeline import graph_call
+from pipeline.arrays import FloatArray
 from tests.support import faces
 
 
@@ -36,7 +36,7 @@ def segmentation() -> Iterator[Any]:
     solution.close()
 
 
-def boxes(detections: list[Any]) -> npt.NDArray[np.float64]:
+def boxes(detections: list[Any]) -> FloatArray:
     return np.array(
         [
             (d.score[0], b.xmin, b.ymin, b.width, b.height)
@@ -46,7 +46,7 @@ def boxes(detections: list[Any]) -> npt.NDArray[np.float64]:
     )
 
 
-def points(landmark_lists: list[Any]) -> npt.NDArray[np.float64]:
+def points(landmark_lists: list[Any]) -> FloatArray:
     return np.array([[(lm.x, lm.y, lm.z) for lm in face.landmark] for face in landmark_lists])
 
 

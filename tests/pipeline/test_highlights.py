@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
+from pipeline.arrays import FloatArray
 from pipeline.augment import illuminant_gains, kelvin_to_linear_rgb
 from pipeline.color import delta_e_2000, linear_to_uint8, uint8_to_linear
 from pipeline.features import SKIN_TRIM, measure_region
@@ -16,7 +16,7 @@ from tests.support import faces
 WARM_LIGHT = kelvin_to_linear_rgb(4000.0)
 
 
-def dichromatic_patch(light: npt.NDArray[np.float64], count: int = 4000) -> npt.NDArray[np.float64]:
+def dichromatic_patch(light: FloatArray, count: int = 4000) -> FloatArray:
     """Linear RGB of a skin-like surface under `light`: body colour times shading plus some sheen
     (Shafer's dichromatic model), bright enough that red clips on its lit part."""
     rng = np.random.default_rng(7)

@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from pipeline import graph_call
+from pipeline.arrays import FloatArray
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.face_detection import DetectedFace
 from pipeline.landmark import LANDMARK_COUNT, FaceLandmarks, FaceMeshDetector, LandmarkConfig
@@ -33,7 +34,7 @@ def corrector() -> Iterator[LightingCorrector]:
     instance.close()
 
 
-def median_distance_px(points: npt.NDArray[np.float64], other: npt.NDArray[np.float64]) -> float:
+def median_distance_px(points: FloatArray, other: FloatArray) -> float:
     return float(np.median(np.linalg.norm(points[:, :2] - other[:, :2], axis=1)))
 
 

@@ -6,11 +6,10 @@ import dataclasses
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 import pytest
 
+from pipeline.arrays import BoolArray, FloatArray
 from pipeline.errors import ErrorCode, PipelineError
-from pipeline.features import HairSource
 from pipeline.landmark import LEFT_IRIS, RIGHT_IRIS, FaceLandmarks, FaceMeshDetector
 from pipeline.regions import (
     FACE_OVAL_CYCLE,
@@ -24,8 +23,8 @@ from pipeline.regions import (
     RIGHT_CHEEK,
     RIGHT_EYE_CYCLE,
     RIGHT_EYEBROW,
-    BoolMask,
     FaceRegions,
+    HairSource,
     RegionExtractor,
 )
 from tests.support import faces
@@ -41,7 +40,7 @@ def regions(extractor: RegionExtractor, landmarks: FaceLandmarks) -> FaceRegions
     return extractor.extract(faces.astronaut(), landmarks)
 
 
-def polygon_mask(points: npt.NDArray[np.float64], shape: tuple[int, ...], hull: bool = False) -> BoolMask:
+def polygon_mask(points: FloatArray, shape: tuple[int, ...], hull: bool = False) -> BoolArray:
     mask = np.zeros(shape, np.uint8)
     pts = np.round(points[:, :2]).astype(np.int32)
     if hull:

@@ -13,11 +13,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from serve_app.api.history import history_routes
 from serve_app.database import attach_database
 from serve_app.errors import install_error_handlers
-from serve_app.history import history_routes
-from serve_app.security import install_security
-from serve_app.security_settings import SecuritySettings
+from serve_app.security.install import install_security
+from serve_app.security.settings import SecuritySettings
 
 PASSWORD = "correct horse battery staple"
 

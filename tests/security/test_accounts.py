@@ -9,7 +9,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from serve_app.auth import AnalysisUser
+from serve_app.security.auth import AnalysisUser
 from tests.security import keys
 from tests.security.app_support import PASSWORD, bearer, build_app, register, unique_name
 from tests.security.redis_support import REDIS_URL, redis_prefix

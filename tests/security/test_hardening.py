@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from serve_app.log_redaction import install_log_redaction, redact
-from serve_app.security_headers import SecurityHeadersMiddleware
-from serve_app.security_settings import DEVELOPMENT_TOKEN_SECRET, SecuritySettings
+from serve_app.security.headers import SecurityHeadersMiddleware
+from serve_app.security.log_redaction import install_log_redaction, redact
+from serve_app.security.settings import DEVELOPMENT_TOKEN_SECRET, SecuritySettings
 from tests.security import keys
 
 
@@ -136,7 +136,7 @@ def test_the_service_settings_refuse_to_load_in_production_with_the_default_secr
 def test_oversized_bodies_are_cut_off_while_streaming() -> None:
     from starlette.responses import PlainTextResponse
 
-    from serve_app.body_limit import BodySizeLimitMiddleware
+    from serve_app.security.body_limit import BodySizeLimitMiddleware
 
     async def echo(request: Request) -> PlainTextResponse:
         return PlainTextResponse(str(len(await request.body())))
@@ -165,7 +165,7 @@ def test_the_secured_app_can_be_pickled_as_ray_serve_does_with_a_redis_limiter()
     from fastapi import FastAPI
     from ray.serve._private.utils import ensure_serialization_context
 
-    from serve_app.security import install_security
+    from serve_app.security.install import install_security
 
     app = FastAPI()
 

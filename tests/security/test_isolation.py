@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import make_engine, make_session_factory
 from db.history import HistoryRecord
 from db.models import Base, User
-from db.tasks import complete_task, create_task, get_task_for_owner
+from db.tasks import complete_task, create_task, get_task_for_identity
 from tests.security.app_support import PASSWORD, bearer, build_app, register
 
 pytestmark = pytest.mark.postgres
@@ -122,8 +122,11 @@ def test_task_of_another_user_is_not_found(
 ) -> None:
     # The status route lives on the Ray ingress (checked end to end); this is the query it runs.
     with sessions() as session:
-        assert get_task_for_owner(session, two_users["task_id"], two_users["owner_id"]) is not None
-        assert get_task_for_owner(session, two_users["task_id"], two_users["stranger_id"]) is None
+        owner, stranger = (session.get(User, two_users[key]) for key in ("owner_id", "stranger_id"))
+        assert owner is not None and stranger is not None
+        task_id = two_users["task_id"]
+        assert get_task_for_identity(session, task_id, (owner.issuer, owner.subject)) is not None
+        assert get_task_for_identity(session, task_id, (stranger.issuer, stranger.subject)) is None
 
 
 def rows_of(session: Session, user_id: Any) -> dict[str, int]:
@@ -183,5 +186,5 @@ def test_anonymous_results_are_readable_only_by_id_and_only_when_enabled(
     # With the setting off (the default), a token is required.
     assert client.get(f"/analysis/result/{anonymous_result}").status_code == 401
     with sessions() as session:
-        assert get_task_for_owner(session, anonymous_task, None) is not None
-        assert get_task_for_owner(session, two_users["task_id"], None) is None
+        assert get_task_for_identity(session, anonymous_task, None) is not None
+        assert get_task_for_identity(session, two_users["task_id"], None) is None

@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from serve_app.rate_limit import (
+from serve_app.security.rate_limit import (
     AddressRateLimitMiddleware,
     RateLimitConfig,
     RateLimitedError,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.accounts import RotationOutcome, create_local_account, rotate_refresh_token, store_refresh_token
 from db.auth_models import RefreshToken
 from db.engine import make_engine, make_session_factory
-from serve_app.auth.refresh_tokens import hash_refresh_token, new_refresh_token
+from serve_app.security.auth.refresh_tokens import hash_refresh_token, new_refresh_token
 
 pytestmark = pytest.mark.postgres
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from serve_app.auth.tokens import (
+from serve_app.security.auth.tokens import (
     AuthenticationError,
     ExternalIssuer,
     LocalIssuer,

@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pipeline.errors import ErrorCode, PipelineError
-from serve_app.errors import HTTP_STATUS, install_error_handlers
+from serve_app.errors import HTTP_STATUS, ServiceCode, ServiceError, install_error_handlers
+
+EVERY_CODE = [*ErrorCode, *ServiceCode]
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +19,9 @@ def client() -> TestClient:
 
     @app.get("/fail/{code}")
     def fail(code: str) -> None:
-        raise PipelineError(ErrorCode(code), "human message", {"hint": "do this"})
+        if code in ErrorCode.__members__:
+            raise PipelineError(ErrorCode(code), "human message", {"hint": "do this"})
+        raise ServiceError(ServiceCode(code), "human message", {"hint": "do this"})
 
     @app.get("/number/{value}")
     def number(value: int) -> dict[str, int]:
@@ -31,11 +35,15 @@ def client() -> TestClient:
 
 
 def test_every_code_has_an_http_status():
-    assert set(HTTP_STATUS) == set(ErrorCode)
+    assert set(HTTP_STATUS) == set(EVERY_CODE)
 
 
-@pytest.mark.parametrize("code", list(ErrorCode))
-def test_pipeline_error_becomes_its_status_and_shape(client, code):
+def test_the_pipeline_and_the_service_define_each_code_once():
+    assert not {code.value for code in ErrorCode} & {code.value for code in ServiceCode}
+
+
+@pytest.mark.parametrize("code", EVERY_CODE)
+def test_coded_error_becomes_its_status_and_shape(client, code):
     response = client.get(f"/fail/{code.value}")
     assert response.status_code == HTTP_STATUS[code]
     assert response.json() == {

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from serve_app.retry import with_retry
+from serve_app.deployments.retry import with_retry
 from serve_app.settings import DatabaseSettings
 from tests.support.postgres import admin_url, postgres_unavailable, temporary_database
 
 pytestmark = pytest.mark.postgres
 
-FAST_RETRIES = DatabaseSettings(write_attempts=20, retry_initial_s=0.05, retry_max_s=0.3)
+FAST_RETRIES = DatabaseSettings(write_retry_s=30, retry_initial_s=0.05, retry_max_s=0.3)
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_a_permanent_error_is_not_retried(scratch_database):
     engine.dispose()
 
 
-def test_retries_give_up_after_the_configured_attempts(admin, scratch_database):
+def test_retries_give_up_after_the_configured_time(admin, scratch_database):
     name, url = scratch_database
     engine = create_engine(url)
     calls = 0
@@ -118,8 +118,8 @@ def test_retries_give_up_after_the_configured_attempts(admin, scratch_database):
             connection.execute(text("INSERT INTO results VALUES ('x')"))
 
     set_connections(admin, name, allowed=False)
-    policy = DatabaseSettings(write_attempts=3, retry_initial_s=0.01, retry_max_s=0.02)
+    policy = DatabaseSettings(write_retry_s=0.1, retry_initial_s=0.01, retry_max_s=0.02)
     with pytest.raises(OperationalError):
         asyncio.run(with_retry(write, policy, "saving a result"))
-    assert calls == 3
+    assert calls >= 3
     engine.dispose()

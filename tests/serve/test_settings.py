@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from serve_app.placement import actor_options, with_node_resources
+from serve_app.deployments.placement import actor_options, with_node_resources
 from serve_app.settings import RaySettings, Settings
 
 

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator, Iterable
 import httpx
 import pytest
 
-from pipeline.errors import ErrorCode, PipelineError
-from serve_app.upload import read_upload_form
+from pipeline.errors import ErrorCode
+from serve_app.api.upload import read_upload_form
+from serve_app.errors import ServiceError
 
 
 def multipart(files: dict[str, tuple[str, bytes, str]], data: dict[str, str] | None = None) -> httpx.Request:
@@ -58,7 +59,7 @@ def test_image_and_fields_are_read_into_memory(monkeypatch):
 
 def test_declared_oversize_is_refused_before_reading():
     request = multipart({"image": ("big.jpg", b"x" * 2_000_000, "image/jpeg")})
-    with pytest.raises(PipelineError) as raised:
+    with pytest.raises(ServiceError) as raised:
         parse(request, limit=1_000_000)
     assert raised.value.code is ErrorCode.IMAGE_TOO_LARGE
 
@@ -67,7 +68,7 @@ def test_streamed_oversize_stops_reading_early():
     body_request = multipart({"image": ("big.jpg", b"x" * 5_000_000, "image/jpeg")})
     body = body_request.read()
     read: list[int] = []
-    with pytest.raises(PipelineError) as raised:
+    with pytest.raises(ServiceError) as raised:
         asyncio.run(
             read_upload_form(
                 body_request.headers["content-type"],
@@ -82,7 +83,7 @@ def test_streamed_oversize_stops_reading_early():
 
 
 def test_not_multipart_is_a_validation_error():
-    with pytest.raises(PipelineError) as raised:
+    with pytest.raises(ServiceError) as raised:
         asyncio.run(
             read_upload_form("application/json", "2", chunks(b"{}"), image_field="image", max_image_bytes=10)
         )
@@ -91,7 +92,7 @@ def test_not_multipart_is_a_validation_error():
 
 def test_garbled_multipart_is_a_validation_error_without_quoting_the_body():
     secret = b"SECRET-BYTES-" * 10
-    with pytest.raises(PipelineError) as raised:
+    with pytest.raises(ServiceError) as raised:
         asyncio.run(
             read_upload_form(
                 "multipart/form-data; boundary=abc",
@@ -108,6 +109,6 @@ def test_garbled_multipart_is_a_validation_error_without_quoting_the_body():
 
 def test_overlong_text_field_is_refused():
     request = multipart({"image": ("me.jpg", b"\xff\xd8\xff", "image/jpeg")}, {"lang": "x" * 5000})
-    with pytest.raises(PipelineError) as raised:
+    with pytest.raises(ServiceError) as raised:
         parse(request, limit=10_000)
     assert raised.value.code is ErrorCode.VALIDATION_ERROR

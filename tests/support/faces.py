@@ -26,13 +26,11 @@ from functools import cache
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 from PIL import Image
 from skimage import data as skimage_data
 
+from pipeline.arrays import Uint8Image
 from pipeline.augment import apply_exposure, apply_illuminant, kelvin_to_linear_rgb
-
-Uint8Image = npt.NDArray[np.uint8]
 
 WARM_KELVIN = 4000.0
 COOL_KELVIN = 8000.0

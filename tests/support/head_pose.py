@@ -20,10 +20,9 @@ import numpy as np
 import numpy.typing as npt
 from mediapipe.python.solutions import face_mesh_connections as mesh_connections
 
+from pipeline.arrays import Uint8Image
 from pipeline.landmark import FaceMeshDetector
 from pipeline.regions import FACE_OVAL_CYCLE
-
-Uint8Image = npt.NDArray[np.uint8]
 
 
 @cache

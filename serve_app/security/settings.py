@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field, SecretStr
 
 if TYPE_CHECKING:  # imported where used, so reading settings does not load the auth stack
-    from serve_app.auth.tokens import ExternalIssuer, LocalIssuer
-    from serve_app.rate_limit import RateLimitConfig
+    from serve_app.security.auth.tokens import ExternalIssuer, LocalIssuer
+    from serve_app.security.rate_limit import RateLimitConfig
 
-# Mirrors serve_app.auth.tokens (the verifier refuses anything else); kept here so settings stay light.
+# Mirrors serve_app.security.auth.tokens (the verifier refuses anything else); kept here so settings
+# stay light.
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 SUPPORTED_ALGORITHMS = HMAC_ALGORITHMS | {
     "RS256",
@@ -85,7 +86,7 @@ class SecuritySettings(BaseModel):
     allow_anonymous: bool = False
 
     def local_issuer_config(self) -> LocalIssuer:
-        from serve_app.auth.tokens import LocalIssuer
+        from serve_app.security.auth.tokens import LocalIssuer
 
         return LocalIssuer(
             secret=self.token_secret.get_secret_value(),
@@ -95,7 +96,7 @@ class SecuritySettings(BaseModel):
         )
 
     def external_issuer_config(self) -> ExternalIssuer | None:
-        from serve_app.auth.tokens import ExternalIssuer
+        from serve_app.security.auth.tokens import ExternalIssuer
 
         if not self.provider_issuer:
             return None
@@ -108,7 +109,7 @@ class SecuritySettings(BaseModel):
         )
 
     def rate_limit_config(self) -> RateLimitConfig:
-        from serve_app.rate_limit import RateLimitConfig
+        from serve_app.security.rate_limit import RateLimitConfig
 
         return RateLimitConfig(
             storage_uri=self.rate_limit_storage,

@@ -22,7 +22,7 @@ from typing import Any
 
 import jwt
 
-from pipeline.errors import ErrorCode, PipelineError
+from serve_app.errors import ServiceCode, ServiceError
 
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 # Public-key algorithms and the JWK key type ("kty") each one needs.
@@ -45,11 +45,11 @@ MIN_HMAC_SECRET_BYTES = 32
 MAX_DISPLAY_NAME = 100
 
 
-class AuthenticationError(PipelineError):
+class AuthenticationError(ServiceError):
     """The request carries no usable credentials. Always answered with 401 and `WWW-Authenticate`."""
 
     def __init__(self, reason: str, message: str = "Sign-in is required or has expired.") -> None:
-        super().__init__(ErrorCode.UNAUTHORIZED, message, {"reason": reason})
+        super().__init__(ServiceCode.UNAUTHORIZED, message, {"reason": reason})
         self.reason = reason
 
     def __reduce__(self) -> tuple[Any, ...]:

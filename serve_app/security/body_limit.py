@@ -1,6 +1,6 @@
 """A cap on request bodies for every route except the photo upload, enforced while the body streams in.
 
-The upload route has its own, larger cap in `serve_app.upload` (it parses the stream itself). Every
+The upload route has its own, larger cap in `serve_app.api.upload` (it parses the stream itself). Every
 other route takes a small JSON body at most (a login, a refresh token), so anything bigger is
 refused with 413 as soon as the declared length or the bytes received pass the cap, without
 buffering it whole.
@@ -12,7 +12,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.errors import ErrorCode
+from serve_app.errors import ServiceCode
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
@@ -68,7 +68,7 @@ class BodySizeLimitMiddleware:
         body = json.dumps(
             {
                 "error": {
-                    "code": ErrorCode.REQUEST_TOO_LARGE.value,
+                    "code": ServiceCode.REQUEST_TOO_LARGE.value,
                     "message": f"The request body is larger than {self.max_bytes} bytes.",
                 }
             }

@@ -5,11 +5,12 @@ id); `AnalysisUser` also counts an analysis against the per-user rate limit. Eve
 tokens, passwords and refresh-token rotation stays inside this package.
 """
 
-from serve_app.auth.dependencies import (
+from serve_app.security.auth.dependencies import (
     AnalysisUser,
     AuthenticatedUser,
     CurrentUser,
     OptionalUser,
+    TokenIdentity,
 )
 
-__all__ = ["AnalysisUser", "AuthenticatedUser", "CurrentUser", "OptionalUser"]
+__all__ = ["AnalysisUser", "AuthenticatedUser", "CurrentUser", "OptionalUser", "TokenIdentity"]

@@ -13,7 +13,9 @@ TaskStatus = Literal["queued", "processing", "completed", "failed"]
 
 class AnalysisAccepted(BaseModel):
     task_id: str
-    status_url: str = Field(description="Poll this (every 0.5 s is fine) until status is final.")
+    status_url: str = Field(
+        description="Poll this until status is final, every `poll_after_s` of its answers."
+    )
 
 
 class TaskError(BaseModel):
@@ -24,9 +26,16 @@ class TaskError(BaseModel):
 class AnalysisStatus(BaseModel):
     task_id: str
     status: TaskStatus
-    stage: str | None = Field(None, description="What the analysis is doing now, while processing.")
+    stage: str | None = Field(
+        None,
+        description="What the analysis is doing now while processing (normalizing, landmarks, classifying, "
+        "saving); recorded about once a second, so a quick analysis may skip stages.",
+    )
     result_id: str | None = Field(None, description="GET /analysis/result/{result_id} once completed.")
     error: TaskError | None = None
+    poll_after_s: float | None = Field(
+        None, description="While unfinished: ask again after this many seconds (not sooner). Null once final."
+    )
 
 
 class HistoryItem(BaseModel):

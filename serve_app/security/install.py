@@ -3,7 +3,7 @@
 Order matters. Starlette runs the middleware added last first, so requests pass through, from the
 outside in: security headers (so even refusals carry them), CORS (so a browser can read a 429), the
 per-address rate limit, the body-size cap, then the app. Sign-in and per-user limits are dependencies (see
-`serve_app.auth`), because they need the route's user.
+`serve_app.security.auth`), because they need the route's user.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
-from serve_app.auth.context import security_context_of
-from serve_app.auth.tokens import AuthenticationError
-from serve_app.body_limit import BodySizeLimitMiddleware
 from serve_app.errors import error_response
-from serve_app.log_redaction import install_log_redaction
-from serve_app.rate_limit import AddressRateLimitMiddleware, RateLimitedError, RateLimiter
-from serve_app.security_headers import SecurityHeadersMiddleware
-from serve_app.security_settings import SecuritySettings
+from serve_app.security.auth.context import security_context_of
+from serve_app.security.auth.tokens import AuthenticationError
+from serve_app.security.body_limit import BodySizeLimitMiddleware
+from serve_app.security.headers import SecurityHeadersMiddleware
+from serve_app.security.log_redaction import install_log_redaction
+from serve_app.security.rate_limit import AddressRateLimitMiddleware, RateLimitedError, RateLimiter
+from serve_app.security.settings import SecuritySettings
 
 # Kubernetes probes hit these every few seconds from the node's address.
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
-# The photo upload streams through its own, larger cap (serve_app.upload).
+# The photo upload streams through its own, larger cap (serve_app.api.upload).
 UPLOAD_PATHS = frozenset({"/analysis/start"})
 
 
@@ -48,7 +48,7 @@ def install_security(app: FastAPI, settings: SecuritySettings) -> None:
     Nothing stateful is created here: the token verifier and the rate limiter are built on the first
     request (or by the app's lifespan) in the process that serves it; see `security_context_of`.
     """
-    from serve_app.auth.routes import router as auth_router
+    from serve_app.security.auth.routes import router as auth_router
 
     install_log_redaction()
     app.state.security_settings = settings

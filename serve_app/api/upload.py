@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from pipeline.errors import ErrorCode, PipelineError
+from pipeline.errors import ErrorCode
+from serve_app.errors import ServiceError
 
 # Room for the multipart boundaries, part headers and the small text fields around the image.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -36,8 +37,8 @@ class UploadForm:
         return f"UploadForm(image_bytes={size}, fields={sorted(self.fields)})"
 
 
-def too_large(max_image_bytes: int) -> PipelineError:
-    return PipelineError(
+def too_large(max_image_bytes: int) -> ServiceError:
+    return ServiceError(
         ErrorCode.IMAGE_TOO_LARGE,
         f"The photo is larger than {max_image_bytes // 1_000_000} MB. Please send a smaller one.",
         {"max_bytes": max_image_bytes},
@@ -84,7 +85,7 @@ class _FormCollector:
         if len(self._data) + (end - start) > limit:
             if self._name() == self._image_field:
                 raise too_large(self._max_image_bytes)
-            raise PipelineError(ErrorCode.VALIDATION_ERROR, f"The form field '{self._name()}' is too long.")
+            raise ServiceError(ErrorCode.VALIDATION_ERROR, f"The form field '{self._name()}' is too long.")
         self._data.extend(data[start:end])
 
     def _part_end(self) -> None:
@@ -108,13 +109,13 @@ async def read_upload_form(
 ) -> UploadForm:
     """Parse a `multipart/form-data` body into memory, refusing it early when it is too big.
 
-    Raises `PipelineError`: IMAGE_TOO_LARGE (413) as soon as the declared or streamed size passes the
+    Raises `ServiceError`: IMAGE_TOO_LARGE (413) as soon as the declared or streamed size passes the
     limit, VALIDATION_ERROR (422) for a body that is not a well-formed multipart form.
     """
     content_type, options = parse_options_header(content_type_header or "")
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
-        raise PipelineError(
+        raise ServiceError(
             ErrorCode.VALIDATION_ERROR,
             "Send the photo as multipart/form-data with an 'image' field.",
         )
@@ -132,8 +133,8 @@ async def read_upload_form(
                 raise too_large(max_image_bytes)
             parser.write(chunk)
         parser.finalize()
-    except PipelineError:
+    except ServiceError:
         raise
     except Exception:  # the parser's messages may quote a byte of the body: do not chain them
-        raise PipelineError(ErrorCode.VALIDATION_ERROR, "The multipart form could not be read.") from None
+        raise ServiceError(ErrorCode.VALIDATION_ERROR, "The multipart form could not be read.") from None
     return collector.form

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 from starlette.applications import Starlette
 
-from serve_app.auth.tokens import LocalTokenIssuer, TokenVerifier
-from serve_app.rate_limit import RateLimiter
+from serve_app.security.auth.tokens import LocalTokenIssuer, TokenVerifier
+from serve_app.security.rate_limit import RateLimiter
 
 if TYPE_CHECKING:
-    from serve_app.security_settings import SecuritySettings
+    from serve_app.security.settings import SecuritySettings
 
 
 @dataclass(frozen=True)

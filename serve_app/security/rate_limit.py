@@ -23,18 +23,18 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pipeline.errors import ErrorCode, PipelineError
+from serve_app.errors import ServiceCode, ServiceError
 
 logger = logging.getLogger(__name__)
 
 
-class RateLimitedError(PipelineError):
+class RateLimitedError(ServiceError):
     """Too many requests; `retry_after` says in how many seconds the next one can succeed."""
 
     def __init__(
         self, retry_after: int, message: str = "Too many requests. Please wait and try again."
     ) -> None:
-        super().__init__(ErrorCode.RATE_LIMITED, message, {"retry_after": retry_after})
+        super().__init__(ServiceCode.RATE_LIMITED, message, {"retry_after": retry_after})
         self.retry_after = retry_after
 
     def __reduce__(self) -> tuple[Any, ...]:

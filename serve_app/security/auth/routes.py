@@ -25,14 +25,15 @@ from db.accounts import (
     set_password_hash,
     store_refresh_token,
 )
-from pipeline.errors import ErrorCode, PipelineError
-from serve_app.auth.context import SecurityContext, security_context
-from serve_app.auth.dependencies import CurrentUser
-from serve_app.auth.passwords import hash_password, verify_password
-from serve_app.auth.refresh_tokens import hash_refresh_token, new_refresh_token
-from serve_app.auth.tokens import AuthenticationError
+from pipeline.errors import ErrorCode
 from serve_app.database import SessionDep
-from serve_app.rate_limit import client_address
+from serve_app.errors import ServiceCode, ServiceError
+from serve_app.security.auth.context import SecurityContext, security_context
+from serve_app.security.auth.dependencies import CurrentUser
+from serve_app.security.auth.passwords import hash_password, verify_password
+from serve_app.security.auth.refresh_tokens import hash_refresh_token, new_refresh_token
+from serve_app.security.auth.tokens import AuthenticationError
+from serve_app.security.rate_limit import client_address
 
 router = APIRouter(tags=["accounts"])
 
@@ -74,7 +75,7 @@ def _normalized(username: str) -> str:
 
 def _local_accounts_only(context: SecurityContext) -> None:
     if not context.settings.local_accounts:
-        raise PipelineError(ErrorCode.NOT_FOUND, "Local accounts are not enabled on this service.")
+        raise ServiceError(ServiceCode.NOT_FOUND, "Local accounts are not enabled on this service.")
 
 
 def _issue_pair(
@@ -107,7 +108,7 @@ def register(body: RegisterRequest, request: Request, session: SessionDep) -> To
     context = security_context(request)
     _local_accounts_only(context)
     if len(body.password) < context.settings.min_password_length:
-        raise PipelineError(
+        raise ServiceError(
             ErrorCode.VALIDATION_ERROR,
             f"Choose a password of at least {context.settings.min_password_length} characters.",
         )
@@ -121,7 +122,7 @@ def register(body: RegisterRequest, request: Request, session: SessionDep) -> To
         )
     except AccountExistsError:
         session.rollback()
-        raise PipelineError(ErrorCode.CONFLICT, "That user name is taken.") from None
+        raise ServiceError(ServiceCode.CONFLICT, "That user name is taken.") from None
     pair = _issue_pair(session, context, user.id, user.subject)
     session.commit()
     return pair

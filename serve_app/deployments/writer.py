@@ -1,8 +1,8 @@
-"""The result writer: stores task progress and outcomes (text only) through `db/`, retrying blips.
+"""The result writer: stores task outcomes (text only) through `db/`, retrying blips.
 
 A finished analysis must not be lost because the database restarted or a connection dropped, so
 every write retries transient errors with jittered exponential backoff. It never receives image
-data: only ids, stage names, error codes and the text-only history record.
+data: only ids, error codes and the text-only history record.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
 from db.history import HistoryRecord
-from db.tasks import complete_task, fail_task, mark_processing
-from pipeline.errors import ErrorCode
-from serve_app.retry import with_retry
+from db.tasks import complete_task, fail_task
+from serve_app.deployments.retry import with_retry
+from serve_app.errors import Code
 from serve_app.settings import get_settings
 
 T = TypeVar("T")
@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 @serve.deployment
 class ResultWriter:
-    """Stores task progress and outcomes (text only), so a finished analysis survives a database blip."""
+    """Stores task outcomes (text only), so a finished analysis survives a database blip."""
 
     def __init__(self) -> None:
         self._policy = get_settings().database
@@ -38,18 +38,13 @@ class ResultWriter:
 
         return attempt
 
-    async def stage(self, task_id: str, stage: str) -> None:
-        await with_retry(
-            self._run(lambda s: mark_processing(s, task_id, stage)), self._policy, "saving a stage"
-        )
-
     async def complete(self, task_id: str, record: HistoryRecord) -> str:
         history_id = await with_retry(
             self._run(lambda s: complete_task(s, task_id, record)), self._policy, "saving a result"
         )
         return str(history_id)
 
-    async def fail(self, task_id: str, code: ErrorCode, message: str) -> None:
+    async def fail(self, task_id: str, code: Code, message: str) -> None:
         await with_retry(
             self._run(lambda s: fail_task(s, task_id, code.value, message)), self._policy, "saving a failure"
         )

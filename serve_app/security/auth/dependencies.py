@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from db.accounts import find_user_by_identity
 from db.tasks import get_or_create_user
-from serve_app.auth.context import SecurityContext, security_context
-from serve_app.auth.tokens import AuthenticationError
 from serve_app.database import SessionDep
-from serve_app.rate_limit import client_address
+from serve_app.security.auth.context import SecurityContext, security_context
+from serve_app.security.auth.tokens import AuthenticationError
+from serve_app.security.rate_limit import client_address
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from /auth/login or the sign-in provider."
@@ -93,6 +93,26 @@ def analysis_user(
     return user
 
 
+async def token_identity(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> tuple[str, str] | None:
+    """Who the token names, as (issuer, subject), proved by its signature alone: no database.
+
+    For routes whose query can carry the identity itself (the status poll joins the task to its
+    owner), so they need no user row; None for an anonymous caller when that is switched on.
+    Async because it only computes (keys are loaded at start-up): no hop to a worker thread.
+    """
+    context = security_context(request)
+    if credentials is None:
+        if context.settings.allow_anonymous:
+            return None
+        raise AuthenticationError("missing_token")
+    identity = context.verifier.verify(credentials.credentials)
+    return identity.issuer, identity.subject
+
+
 CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
 OptionalUser = Annotated[AuthenticatedUser | None, Depends(optional_user)]
 AnalysisUser = Annotated[AuthenticatedUser | None, Depends(analysis_user)]
+TokenIdentity = Annotated[tuple[str, str] | None, Depends(token_identity)]

@@ -18,11 +18,12 @@ from db.history import (
     list_history,
     user_stats,
 )
-from pipeline.errors import ErrorCode, PipelineError
-from serve_app.auth import CurrentUser, OptionalUser
+from pipeline.errors import ErrorCode
+from serve_app.api.results import analysis_result, history_page
+from serve_app.api.schemas import AnalysisResult, HistoryPage, Stats
 from serve_app.database import SessionDep
-from serve_app.results import analysis_result, history_page
-from serve_app.schemas import AnalysisResult, HistoryPage, Stats
+from serve_app.errors import ServiceCode, ServiceError
+from serve_app.security.auth import CurrentUser, OptionalUser
 
 history_routes = APIRouter()
 
@@ -34,7 +35,7 @@ def parse_id(raw: str, message: str = _NOT_FOUND) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise PipelineError(ErrorCode.NOT_FOUND, message) from None
+        raise ServiceError(ServiceCode.NOT_FOUND, message) from None
 
 
 @history_routes.get("/analysis/result/{history_id}", response_model=AnalysisResult, summary="One diagnosis")
@@ -42,7 +43,7 @@ def get_result(history_id: str, user: OptionalUser, session: SessionDep) -> Anal
     # `user` is None only for an anonymous caller (a setting): it reads only unowned results.
     entry = get_result_for_owner(session, parse_id(history_id), user.id if user else None)
     if entry is None:
-        raise PipelineError(ErrorCode.NOT_FOUND, _NOT_FOUND)
+        raise ServiceError(ServiceCode.NOT_FOUND, _NOT_FOUND)
     return analysis_result(entry)
 
 
@@ -56,14 +57,14 @@ def get_history(
     try:
         page = list_history(session, user.id, cursor, limit)
     except InvalidCursorError:
-        raise PipelineError(ErrorCode.VALIDATION_ERROR, "Not a next_cursor of this history.") from None
+        raise ServiceError(ErrorCode.VALIDATION_ERROR, "Not a next_cursor of this history.") from None
     return history_page(page)
 
 
 @history_routes.delete("/history/{history_id}", status_code=204, summary="Delete one diagnosis")
 def delete_entry(history_id: str, user: CurrentUser, session: SessionDep) -> Response:
     if not delete_history_entry(session, parse_id(history_id), user.id):
-        raise PipelineError(ErrorCode.NOT_FOUND, _NOT_FOUND)
+        raise ServiceError(ServiceCode.NOT_FOUND, _NOT_FOUND)
     return Response(status_code=204)
 
 
