@@ -8,6 +8,7 @@ of a node, time to recover) are printed in pytest's terminal summary.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +52,14 @@ def local_cluster(rayservice) -> Iterator[LocalRayCluster]:
 
 @pytest.fixture(scope="module")
 def cluster_database() -> Iterator[str]:
+    """A database of this module's own (the Ingress migrates it), dropped afterwards."""
+    database = ExitStack()
     try:
-        with temporary_database("twonode") as url:
-            yield url
+        url = database.enter_context(temporary_database("twonode"))
     except psycopg2.OperationalError as error:
         postgres_unavailable(str(error).strip())
+    with database:
+        yield url
 
 
 @pytest.fixture(scope="module")

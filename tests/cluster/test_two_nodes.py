@@ -9,6 +9,7 @@ only HTTP proxy; no CPUs), one `web-workers` pod declaring `web_node` and one `a
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -151,7 +152,9 @@ def test_losing_the_ai_node_is_noticed_and_the_service_recovers_when_it_returns(
         # The AI node comes back: Serve places the replicas again without a redeploy.
         returned = time.monotonic()
         cluster.start_group(AI_GROUP)
-        ready_s = wait_for(lambda: http.get("/readyz").status_code == 200, RECOVER_TIMEOUT_S, "/readyz 200")
+        joined_s = time.monotonic() - returned
+        wait_for(lambda: http.get("/readyz").status_code == 200, RECOVER_TIMEOUT_S, "/readyz 200")
+        ready_s = time.monotonic() - returned
         after = wait_until_final(http, auth, submit(http, auth, photo).json()["status_url"], 120)
         assert after["status"] == "completed", after
         recover_s = time.monotonic() - returned
@@ -159,7 +162,10 @@ def test_losing_the_ai_node_is_noticed_and_the_service_recovers_when_it_returns(
     for deployment, groups in replica_groups(cluster, cluster_service.app_name).items():
         assert set(groups) == {GROUP_OF_DEPLOYMENT[deployment]}, deployment
     assert unfinished_tasks(cluster_service.database_url) == 0
+    in_flight_ends = Counter(o["error"]["code"] if o["error"] else o["status"] for o in outcomes[:-1])
     record_figure(
-        f"AI node lost (SIGKILL): /readyz 503 after {detect_s:.1f} s; "
-        f"AI node back: /readyz 200 after {ready_s:.1f} s, first analysis completed after {recover_s:.1f} s"
+        f"AI node lost (SIGKILL): /readyz 503 after {detect_s:.1f} s; analyses in flight ended "
+        f"{dict(in_flight_ends)}, the upload during the loss {outcomes[-1]['error']['code']}; "
+        f"AI node started again: joined after {joined_s:.1f} s, /readyz 200 after {ready_s:.1f} s, "
+        f"first analysis completed after {recover_s:.1f} s"
     )

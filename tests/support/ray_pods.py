@@ -95,7 +95,7 @@ class LocalRayCluster:
     dashboard_port: int
     env: dict[str, str]
     raylets: list[_Raylet] = field(default_factory=list)
-    _last_error: Exception | None = None
+    _last_error: Exception | None = field(default=None, init=False, repr=False)
 
     @property
     def dashboard_url(self) -> str:
@@ -188,7 +188,7 @@ class LocalRayCluster:
         return ["--dashboard-agent-listen-port", str(free_port()), "--metrics-export-port", str(free_port())]
 
     def _close(self) -> None:
-        for raylet in reversed(self.raylets):  # workers first, the head (and its GCS) last
+        for raylet in reversed(self.raylets):  # the head (and its GCS) told last
             _signal_group(raylet.process, signal.SIGTERM)
         for raylet in reversed(self.raylets):
             _wait_or_kill(raylet.process)
