@@ -140,8 +140,9 @@ class AnalysisRunner:
 
     async def _record_failure(self, task_id: str, error: BaseException) -> None:
         code: Code
+        details: dict[str, Any] = {}
         if isinstance(error, PipelineError | ServiceError):
-            code, message = error.code, error.message
+            code, message, details = error.code, error.message, error.details
         elif isinstance(error, TimeoutError):
             code, message = ServiceCode.TIMEOUT, "The analysis took too long. Please try again."
         elif isinstance(error, _LOST_REPLICA):
@@ -152,7 +153,7 @@ class AnalysisRunner:
             logger.error("Analysis %s failed unexpectedly: %s", task_id, type(error).__name__)
             code, message = ServiceCode.INTERNAL_ERROR, "The analysis failed on our side. Please try again."
         try:
-            await self._handles.writer.fail.remote(task_id, code, message)
+            await self._handles.writer.fail.remote(task_id, code, message, details)
         except Exception as write_error:
             # The lease runs out and a heartbeat ends the task as INTERRUPTED.
             logger.error("Could not record the failure of %s: %s", task_id, type(write_error).__name__)

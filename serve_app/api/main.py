@@ -22,6 +22,7 @@ from serve_app.orchestration import AnalysisRunner
 from serve_app.security.auth.context import SecurityContext
 from serve_app.security.install import install_security
 from serve_app.settings import get_settings
+from serve_app.web_app import WebAppMiddleware
 
 
 @asynccontextmanager
@@ -50,6 +51,9 @@ def build_api(runner: AnalysisRunner) -> FastAPI:
     api.include_router(analysis_routes)
     api.include_router(history_routes)
     api.include_router(health_routes)
+    # The web app's pages and files (serve_app.web_app), inside the security middleware below so its
+    # answers get the same headers, limits and CORS as the API's.
+    api.add_middleware(WebAppMiddleware)
     # Sign-in, limits, CORS and security headers wrap every route (serve_app.security).
     install_security(api, get_settings().security)
     return api
