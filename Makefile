@@ -1,6 +1,7 @@
 # Two entry points that work on a fresh machine (see README): `make run` and `make test`.
 # Everything installs into ./.venv with Python 3.11; nothing is installed system-wide except
-# shellcheck and ruby (Debian packages) for the cluster-script and Vagrantfile tests, and only as root.
+# Debian packages for the tests, and only as root: shellcheck and ruby (cluster scripts, Vagrantfile),
+# chromium with a Korean font and nodejs (the web app's browser and unit tests).
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python

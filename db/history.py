@@ -54,6 +54,7 @@ class HistoryRecord:
     explanation: Any
     lighting_score: float | None
     model_version: str
+    runner_up: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         colors = [self.thumbnail_color, *self.main_colors, *self.worst_colors]

@@ -139,6 +139,8 @@ class AnalysisHistory(Base):
     explanation: Mapped[Any] = mapped_column(JSONDocument)
     lighting_score: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str] = mapped_column(String(64))
+    # The second most likely type (season_type, type_name, confidence); None on rows before 0003.
+    runner_up: Mapped[dict[str, Any] | None]
 
 
 class AnalysisTask(Base):
@@ -164,6 +166,8 @@ class AnalysisTask(Base):
     stage: Mapped[str | None] = mapped_column(String(STAGE_LENGTH))
     error_code: Mapped[str | None] = mapped_column(String(ERROR_CODE_LENGTH))
     error_message: Mapped[str | None] = mapped_column(String(ERROR_MESSAGE_LENGTH))
+    # A failure's machine-readable details (e.g. the lighting problems found): text, never pixels.
+    error_details: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, server_default=func.now())
     finished_at: Mapped[datetime | None]

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -173,8 +173,11 @@ def complete_task(session: Session, task_id: Id, record: HistoryRecord) -> uuid.
     return history_id
 
 
-def fail_task(session: Session, task_id: Id, code: str, message: str) -> bool:
-    """Mark an unfinished task failed with a machine-readable code and a human message. Commits.
+def fail_task(
+    session: Session, task_id: Id, code: str, message: str, details: dict[str, Any] | None = None
+) -> bool:
+    """Mark an unfinished task failed with a machine-readable code, a human message and the error's
+    details (plain JSON, e.g. the lighting problems found). Commits.
 
     False if the task was already finished: a failure never overwrites a completed task (nor the
     first recorded failure).
@@ -187,6 +190,7 @@ def fail_task(session: Session, task_id: Id, code: str, message: str) -> bool:
             status=FAILED,
             error_code=str(code)[:ERROR_CODE_LENGTH],
             error_message=message[:ERROR_MESSAGE_LENGTH],
+            error_details=details or None,
             updated_at=now,
             finished_at=now,
         )

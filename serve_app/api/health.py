@@ -12,11 +12,6 @@ from serve_app.api.schemas import Health
 health_routes = APIRouter()
 
 
-@health_routes.get("/", include_in_schema=False)
-def index() -> dict[str, str]:
-    return {"service": "personal-color", "docs": "/docs", "health": "/healthz"}
-
-
 @health_routes.get("/healthz", response_model=Health, summary="The ingress process is alive")
 def healthz() -> Health:
     return Health(status="ok")

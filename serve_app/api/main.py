@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from serve_app.api.analysis import analysis_routes
 from serve_app.api.health import health_routes
 from serve_app.api.history import history_routes
+from serve_app.api.web_app import WebAppMiddleware
 from serve_app.database import attach_database
 from serve_app.errors import install_error_handlers
 from serve_app.orchestration import AnalysisRunner
@@ -50,6 +51,9 @@ def build_api(runner: AnalysisRunner) -> FastAPI:
     api.include_router(analysis_routes)
     api.include_router(history_routes)
     api.include_router(health_routes)
+    # The web app's pages and files (serve_app.api.web_app), inside the security middleware below so its
+    # answers get the same headers, limits and CORS as the API's.
+    api.add_middleware(WebAppMiddleware)
     # Sign-in, limits, CORS and security headers wrap every route (serve_app.security).
     install_security(api, get_settings().security)
     return api

@@ -21,6 +21,9 @@ class AnalysisAccepted(BaseModel):
 class TaskError(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. POOR_LIGHTING_CONDITION.")
     message: str
+    details: dict[str, Any] | None = Field(
+        None, description="Machine-readable specifics, e.g. the lighting problems found and advice."
+    )
 
 
 class AnalysisStatus(BaseModel):
@@ -45,6 +48,8 @@ class HistoryItem(BaseModel):
     season_type: str
     confidence: float
     thumbnail_color: str
+    type_name: dict[str, str] = Field(description="The type's name in Korean and English.")
+    season_name: dict[str, str]
 
 
 class AnalysisResult(HistoryItem):
@@ -58,6 +63,9 @@ class AnalysisResult(HistoryItem):
     explanation: Any
     lighting_score: float | None
     model_version: str
+    runner_up: dict[str, Any] | None = Field(
+        None, description="The second most likely type: season_type, type_name, confidence."
+    )
 
 
 class HistoryPage(BaseModel):

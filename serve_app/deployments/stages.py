@@ -53,6 +53,7 @@ def history_record(diagnosis: Diagnosis, lighting: LightingReport) -> HistoryRec
         explanation=diagnosis.explanation,
         lighting_score=lighting.score,
         model_version=diagnosis.model_version,
+        runner_up=diagnosis.runner_up,
     )
 
 

@@ -8,7 +8,7 @@ data: only ids, error codes and the text-only history record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ray import serve
 from sqlalchemy.orm import Session
@@ -44,7 +44,11 @@ class ResultWriter:
         )
         return str(history_id)
 
-    async def fail(self, task_id: str, code: Code, message: str) -> None:
+    async def fail(
+        self, task_id: str, code: Code, message: str, details: dict[str, Any] | None = None
+    ) -> None:
         await with_retry(
-            self._run(lambda s: fail_task(s, task_id, code.value, message)), self._policy, "saving a failure"
+            self._run(lambda s: fail_task(s, task_id, code.value, message, details)),
+            self._policy,
+            "saving a failure",
         )

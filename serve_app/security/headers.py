@@ -2,7 +2,10 @@
 
 The API serves JSON only, so its content policy forbids everything; the interactive docs pages
 (`/docs`, `/redoc`) load Swagger UI's script and styles from a CDN and keep a policy that allows
-exactly that. Responses are `no-store`: they carry personal results and tokens.
+exactly that. The web app's pages and files (`serve_app.api.web_app`) set `APP_CSP` (scripts, styles and
+connections to this origin only; images also from canvases and blobs) and `APP_PERMISSIONS` (the
+camera for this origin) themselves. Responses are `no-store` unless they say otherwise: they carry
+personal results and tokens.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ DOCS_CSP = (
     "img-src 'self' data: https://fastapi.tiangolo.com; "
     "connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
 )
+APP_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; manifest-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+APP_PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=()"
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
 COMMON_HEADERS: dict[str, str] = {

@@ -129,6 +129,13 @@ def test_the_first_failure_is_the_one_kept(session: Session, user: User, make_ta
     assert task.finished_at is not None and task.history_id is None
 
 
+def test_a_failure_keeps_its_details_for_the_app(session: Session, user: User, make_task: MakeTask) -> None:
+    task_id = make_task(user)
+    details = {"problems": ["too_dark"], "score": 12.5, "min_score": 50.0, "advice": ["Face a window."]}
+    assert fail_task(session, task_id, ErrorCode.POOR_LIGHTING_CONDITION.value, "Too dark.", details)
+    assert task_of(session, task_id).error_details == details
+
+
 def test_a_long_error_message_is_shortened_to_fit(session: Session, user: User, make_task: MakeTask) -> None:
     task_id = make_task(user)
     assert fail_task(session, task_id, "INTERNAL_ERROR", "x" * 5000)
