@@ -37,6 +37,6 @@ RUN --mount=type=bind,from=build,source=/home/ray/wheels,target=/tmp/wheels \
     --mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock \
     pip install --constraint /tmp/requirements.lock /tmp/wheels/*.whl
 # Fail the build, not the cluster, if a native library, the baked-in model or the web app is missing.
-RUN python -c "import cv2, mediapipe, onnxruntime, ray; from pipeline.classify import SeasonClassifier; SeasonClassifier.from_path(); from serve_app.web_app import WEB_ROOT; assert (WEB_ROOT / 'js/app.js').is_file()"
+RUN python -c "import cv2, mediapipe, onnxruntime, ray; from pipeline.classify import SeasonClassifier; SeasonClassifier.from_path(); from serve_app.api.web_app import WEB_ROOT; assert (WEB_ROOT / 'js/app.js').is_file()"
 # Numeric (ray:users), so Kubernetes can verify runAsNonRoot; kuberay/rayservice.py uses the same ids.
 USER 1000:100

@@ -94,6 +94,9 @@ def _app_env(values: Values, *, database_client: bool) -> list[dict[str, Any]]:
         {"name": "LOG_LEVEL", "value": values.text("app.log_level")},
         # Ray's own usage reporting would phone home from a privacy-first service.
         {"name": "RAY_USAGE_STATS_ENABLED", "value": "0"},
+        # Serve's uvicorn must not rewrite the client address from X-Forwarded-For (it trusts
+        # loopback peers by default); the app reads the header itself (serve_app.local.UVICORN_ENV).
+        {"name": "FORWARDED_ALLOW_IPS", "value": ""},
     ]
     if database_client:
         user = values.text("postgres.user")

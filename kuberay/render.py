@@ -17,7 +17,7 @@ import yaml
 
 from kuberay import credentials, networking, platform, postgres
 from kuberay.environment import Values, load_values
-from kuberay.placement import check_placement, plan_layout
+from kuberay.placement import check_capacity, check_placement, plan_layout
 from kuberay.rayservice import render_rayservice
 from kuberay.serve_config import ServeConfig, load_serve_config
 from kuberay.topology import Topology, load_topology
@@ -45,8 +45,9 @@ def render(
     topology: Topology, values: Values, serve: ServeConfig, secret_data: dict[str, str] | None = None
 ) -> Rendered:
     """All manifests of one environment; `secret_data` fixes the credentials (generated if None)."""
-    layout = plan_layout(topology, values)
+    layout = plan_layout(topology, values, serve)
     check_placement(serve, layout)
+    check_capacity(topology, values, layout)
     return Rendered(
         manifests={
             "00-namespace.yaml": [platform.render_namespace(values)],

@@ -61,12 +61,18 @@ class DecodeLimits:
     max_pixels: int = 40_000_000
     working_max_side: int = 1024
     min_side: int = 32
+    # A portrait is at most about 1:2.2 (a 19.5:9 phone screen); beyond 1:8 the short side would
+    # shrink under the later stages' working sizes (1024 px here, 160 px for the lighting
+    # statistics) to too few pixels to measure.
+    max_aspect_ratio: float = 8.0
     min_chroma: float = 6.0
     colorful_fraction: float = 0.03
 
     def __post_init__(self) -> None:
         if min(self.max_bytes, self.max_pixels, self.working_max_side, self.min_side) <= 0:
             raise ValueError("decode limits must be positive")
+        if self.max_aspect_ratio < 1.0:
+            raise ValueError("max_aspect_ratio must be at least 1")
 
 
 def sniff_image_type(head: bytes) -> str | None:
@@ -137,6 +143,13 @@ def _open_within_limits(data: bytes, kind: str, limits: DecodeLimits) -> tuple[I
             ErrorCode.INVALID_IMAGE,
             f"The image is only {width}x{height} pixels. Please upload a photo at least "
             f"{limits.min_side} pixels on each side.",
+        )
+    if max(width, height) > limits.max_aspect_ratio * min(width, height):
+        raise PipelineError(
+            ErrorCode.INVALID_IMAGE,
+            f"The image is {width}x{height} pixels, too narrow for a portrait. Please upload a photo "
+            f"whose long side is at most {limits.max_aspect_ratio:g} times its short side.",
+            {"width": width, "height": height, "max_aspect_ratio": limits.max_aspect_ratio},
         )
     if image.mode in _GRAYSCALE_MODES:
         raise _not_color()

@@ -18,7 +18,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.errors import ErrorCode, PipelineError
@@ -36,6 +37,7 @@ class ServiceCode(StrEnum):
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
     TIMEOUT = "TIMEOUT"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     # The replica holding the photo went away (the photo is never stored): take it again.
@@ -90,6 +92,7 @@ HTTP_STATUS: dict[Code, int] = {
     ServiceCode.CONFLICT: 409,
     ServiceCode.RATE_LIMITED: 429,
     ServiceCode.TIMEOUT: 504,
+    ServiceCode.REQUEST_TIMEOUT: 408,
     ServiceCode.SERVICE_UNAVAILABLE: 503,
     ServiceCode.INTERNAL_ERROR: 500,
     ServiceCode.INTERRUPTED: 503,
@@ -101,6 +104,7 @@ _CODE_FOR_STATUS: dict[int, Code] = {
     401: ServiceCode.UNAUTHORIZED,
     404: ServiceCode.NOT_FOUND,
     405: ServiceCode.METHOD_NOT_ALLOWED,
+    408: ServiceCode.REQUEST_TIMEOUT,
     409: ServiceCode.CONFLICT,
     413: ErrorCode.IMAGE_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
@@ -177,5 +181,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _coded_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _database_unavailable)
+    # A database that is down, unreachable or too slow: the connection failed or was cut
+    # (OperationalError, InterfaceError) or no pooled connection came free in time.
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

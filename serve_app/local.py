@@ -42,6 +42,13 @@ SERVE_CONFIG = REPO_ROOT / "serve_config.yaml"
 PID_FILE = REPO_ROOT / "var" / "serve-local.pid"
 MEMORY_FS = Path("/dev/shm")  # noqa: S108 (tmpfs: memory, not disk, which is the point)
 LOCAL_HTTP_HOST = "127.0.0.1"
+# Serve's HTTP proxy runs uvicorn with its defaults, proxy_headers on and FORWARDED_ALLOW_IPS
+# "127.0.0.1,::1": a client on the proxy's own host (every client of `make run`) would name its own
+# address in X-Forwarded-For and escape the per-address limits. Trusting no peer leaves the socket
+# peer in place, and the app alone reads X-Forwarded-For, as SECURITY__TRUSTED_PROXY_HOPS says
+# (serve_app.rate_limit.client_address). Read by uvicorn in the proxy actor, which inherits the
+# environment of the Ray that `local_ray` starts; kuberay/ sets the same in the Ray pods.
+UVICORN_ENV = {"FORWARDED_ALLOW_IPS": ""}
 
 
 @contextmanager
@@ -66,6 +73,7 @@ def local_ray(ray: RaySettings, **init_options: Any) -> Iterator[RayContext]:
         # Also where plasma falls back to when the store is full: keep that in memory too.
         spill_dir = tempfile.mkdtemp(prefix="ray-spill-", dir=MEMORY_FS)
         options["object_spilling_directory"] = spill_dir
+    os.environ.update(UVICORN_ENV)
     try:
         context = ray_api.init(**options, **init_options)
         assert isinstance(context, RayContext)  # a local start, never a Ray Client connection

@@ -26,18 +26,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from ray.exceptions import RayTaskError
+from ray.exceptions import NodeDiedError, ObjectLostError, RayActorError, RayTaskError, WorkerCrashedError
 from ray.serve.handle import DeploymentHandle, DeploymentResponse, DeploymentResponseGenerator
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.history import HistoryRecord
 from db.models import Id
-from db.tasks import record_progress, sweep_stuck_tasks
+from db.tasks import INTERRUPTED_MESSAGE, record_progress, sweep_stuck_tasks
 from pipeline.errors import PipelineError
 from serve_app.errors import Code, ServiceCode, ServiceError
 from serve_app.settings import DatabaseSettings, PipelineSettings
 
 logger = logging.getLogger("ray.serve")
+
+# A replica, its worker process or its whole node (e.g. the AI node) went away during the analysis, taking
+# the photo's only copies with it: nothing was wrong with the photo, and taking it again will work once
+# Serve has a replica again.
+_LOST_REPLICA = (RayActorError, NodeDiedError, ObjectLostError, WorkerCrashedError)
 
 # What `GET /analysis/status` shows as `stage`, in order.
 NORMALIZING, LANDMARKS, CLASSIFYING, SAVING = "normalizing", "landmarks", "classifying", "saving"
@@ -140,6 +145,9 @@ class AnalysisRunner:
             code, message, details = error.code, error.message, error.details
         elif isinstance(error, TimeoutError):
             code, message = ServiceCode.TIMEOUT, "The analysis took too long. Please try again."
+        elif isinstance(error, _LOST_REPLICA):
+            logger.warning("Analysis %s lost its replica: %s", task_id, type(error).__name__)
+            code, message = ServiceCode.INTERRUPTED, INTERRUPTED_MESSAGE
         else:
             # Only the type: an exception's text might quote its input.
             logger.error("Analysis %s failed unexpectedly: %s", task_id, type(error).__name__)

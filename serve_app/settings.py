@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from serve_app.security.settings import SecuritySettings
 
 if TYPE_CHECKING:
+    from db.engine import Timeouts
     from pipeline.decode import DecodeLimits
     from pipeline.normalize import LightingConfig
 
@@ -55,6 +56,13 @@ class DatabaseSettings(BaseModel):
         description="An unfinished task whose lease is this old belongs to a replica that died: any ingress "
         "replica then ends it as failed with INTERRUPTED. Several heartbeats, so one slow one is no death.",
     )
+    # Every wait on the database is bounded, so an outage answers 503 at once instead of hanging
+    # requests (db.engine.Timeouts says what each bounds).
+    connect_timeout_s: float = Field(3.0, gt=0, description="Opening a connection.")
+    statement_timeout_s: float = Field(4.0, gt=0, description="One statement (PostgreSQL statement_timeout).")
+    socket_timeout_s: float = Field(5.0, gt=0, description="Silence of the server on an open connection.")
+    pool_timeout_s: float = Field(3.0, gt=0, description="Waiting for a free pooled connection.")
+    sqlite_busy_timeout_s: float = Field(5.0, gt=0, description="SQLite: waiting for another writer.")
 
     @field_validator("url")
     @classmethod
@@ -65,6 +73,17 @@ class DatabaseSettings(BaseModel):
         if separator and scheme in ("postgres", "postgresql"):
             return f"postgresql+psycopg2://{rest}"
         return url
+
+    def timeouts(self) -> Timeouts:
+        from db.engine import Timeouts
+
+        return Timeouts(
+            connect_s=self.connect_timeout_s,
+            statement_s=self.statement_timeout_s,
+            socket_s=self.socket_timeout_s,
+            pool_s=self.pool_timeout_s,
+            sqlite_busy_s=self.sqlite_busy_timeout_s,
+        )
 
 
 class PipelineSettings(BaseModel):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.tasks import create_task, get_task_for_identity
 from pipeline.decode import sniff_image_type
 from pipeline.errors import ErrorCode
+from serve_app.api.form_values import lighting_score
 from serve_app.api.history import parse_id
 from serve_app.api.results import task_status
 from serve_app.api.schemas import AnalysisAccepted, AnalysisStatus
@@ -64,18 +65,6 @@ def _runner(request: Request) -> AnalysisRunner:
 Runner = Annotated[AnalysisRunner, Depends(_runner)]
 
 
-def _optional_score(raw: str | None) -> float | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        score = float(raw)
-    except ValueError:
-        score = -1.0
-    if not 0.0 <= score <= 100.0:
-        raise ServiceError(ErrorCode.VALIDATION_ERROR, "lighting_score must be a number from 0 to 100.")
-    return score
-
-
 def _language(raw: str | None) -> str:
     if raw is None or not raw.strip():
         return get_settings().pipeline.language
@@ -108,7 +97,7 @@ async def start_analysis(
     # The declared content type is the client's claim; the first bytes are the truth.
     if sniff_image_type(form.image[:64]) is None:
         raise ServiceError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The file is not a JPEG, PNG or WebP image.")
-    score = _optional_score(form.fields.get("lighting_score"))
+    score = lighting_score(form.fields.get("lighting_score"))
     lang = _language(form.fields.get("lang"))
 
     # `user` is None only for an anonymous diagnosis (a setting, off by default).

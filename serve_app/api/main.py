@@ -16,13 +16,13 @@ from fastapi import FastAPI
 from serve_app.api.analysis import analysis_routes
 from serve_app.api.health import health_routes
 from serve_app.api.history import history_routes
+from serve_app.api.web_app import WebAppMiddleware
 from serve_app.database import attach_database
 from serve_app.errors import install_error_handlers
 from serve_app.orchestration import AnalysisRunner
 from serve_app.security.auth.context import SecurityContext
 from serve_app.security.install import install_security
 from serve_app.settings import get_settings
-from serve_app.web_app import WebAppMiddleware
 
 
 @asynccontextmanager
@@ -31,7 +31,7 @@ async def _replica_resources(app: FastAPI) -> AsyncIterator[None]:
     the heartbeat of its analyses."""
     settings = get_settings()
     app.state.security = SecurityContext.from_settings(settings.security)
-    sessions = attach_database(app, settings.database.url)
+    sessions = attach_database(app, settings.database.url, settings.database.timeouts())
     runner: AnalysisRunner = app.state.runner
     heartbeat = asyncio.create_task(runner.keep_leases(sessions, settings.database))
     yield
@@ -51,7 +51,7 @@ def build_api(runner: AnalysisRunner) -> FastAPI:
     api.include_router(analysis_routes)
     api.include_router(history_routes)
     api.include_router(health_routes)
-    # The web app's pages and files (serve_app.web_app), inside the security middleware below so its
+    # The web app's pages and files (serve_app.api.web_app), inside the security middleware below so its
     # answers get the same headers, limits and CORS as the API's.
     api.add_middleware(WebAppMiddleware)
     # Sign-in, limits, CORS and security headers wrap every route (serve_app.security).

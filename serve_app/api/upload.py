@@ -124,9 +124,10 @@ async def read_upload_form(
         raise too_large(max_image_bytes)
 
     collector = _FormCollector(image_field, max_image_bytes)
-    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     received = 0
     try:
+        # Inside the `try`: the constructor itself refuses some boundaries (longer than 256 bytes).
+        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
         async for chunk in body:
             received += len(chunk)
             if received > max_body:

@@ -29,7 +29,7 @@ class ResultWriter:
 
     def __init__(self) -> None:
         self._policy = get_settings().database
-        self._sessions = make_session_factory(make_engine(self._policy.url))
+        self._sessions = make_session_factory(make_engine(self._policy.url, timeouts=self._policy.timeouts()))
 
     def _run(self, work: Callable[[Session], T]) -> Callable[[], T]:
         def attempt() -> T:

@@ -2,7 +2,7 @@
 
 The API serves JSON only, so its content policy forbids everything; the interactive docs pages
 (`/docs`, `/redoc`) load Swagger UI's script and styles from a CDN and keep a policy that allows
-exactly that. The web app's pages and files (`serve_app.web_app`) set `APP_CSP` (scripts, styles and
+exactly that. The web app's pages and files (`serve_app.api.web_app`) set `APP_CSP` (scripts, styles and
 connections to this origin only; images also from canvases and blobs) and `APP_PERMISSIONS` (the
 camera for this origin) themselves. Responses are `no-store` unless they say otherwise: they carry
 personal results and tokens.

@@ -2,21 +2,22 @@
 
 Order matters. Starlette runs the middleware added last first, so requests pass through, from the
 outside in: security headers (so even refusals carry them), CORS (so a browser can read a 429), the
-per-address rate limit, the body-size cap, then the app. Sign-in and per-user limits are dependencies (see
-`serve_app.security.auth`), because they need the route's user.
+per-address rate limit, the body deadline, the body-size cap, then the app. Sign-in and per-user
+limits are dependencies (see `serve_app.security.auth`), because they need the route's user.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
 from serve_app.errors import error_response
 from serve_app.security.auth.context import security_context_of
 from serve_app.security.auth.tokens import AuthenticationError
+from serve_app.security.body_deadline import BodyDeadlineMiddleware
 from serve_app.security.body_limit import BodySizeLimitMiddleware
+from serve_app.security.cors import JsonCORSMiddleware
 from serve_app.security.headers import SecurityHeadersMiddleware
 from serve_app.security.log_redaction import install_log_redaction
 from serve_app.security.rate_limit import AddressRateLimitMiddleware, RateLimitedError, RateLimiter
@@ -56,6 +57,7 @@ def install_security(app: FastAPI, settings: SecuritySettings) -> None:
     app.add_exception_handler(AuthenticationError, _authentication_error)
     app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_middleware(BodySizeLimitMiddleware, exempt_paths=UPLOAD_PATHS)
+    app.add_middleware(BodyDeadlineMiddleware, deadline_s=settings.body_timeout_s)
     app.add_middleware(
         AddressRateLimitMiddleware,
         limiter=_limiter_of_app,
@@ -63,7 +65,7 @@ def install_security(app: FastAPI, settings: SecuritySettings) -> None:
         trusted_proxy_hops=settings.trusted_proxy_hops,
     )
     app.add_middleware(
-        CORSMiddleware,
+        JsonCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=False,  # bearer tokens travel in a header, never in cookies
         allow_methods=["GET", "POST", "DELETE"],

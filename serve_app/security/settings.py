@@ -68,6 +68,12 @@ class SecuritySettings(BaseModel):
         description="Front-end origins allowed to call the API from a browser.",
     )
     hsts: bool = Field(False, description="Send Strict-Transport-Security (enable behind HTTPS).")
+    body_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        description="A request body must arrive within this long (408); below serve_config.yaml's "
+        "request_timeout_s (30 s), after which Serve's proxy answers a plain-text 408 itself.",
+    )
 
     # Rate limits (`limits` notation, e.g. "10/minute")
     rate_limit_storage: str = Field(

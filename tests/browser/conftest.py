@@ -48,8 +48,10 @@ def service(ray_cluster, postgres_url) -> ServedApp:  # noqa: F811
     return deploy_service(postgres_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
+    """Package-scoped: Playwright's sync API runs an event loop in this thread until it stops, and
+    later tests in the session call asyncio.run(), which refuses to start inside a running loop."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (scripts/ensure-system-tools.sh installs it as root)"
         if os.environ.get("CI", "").lower() == "true":
@@ -80,21 +82,21 @@ def _launch(playwright: Playwright, video: Path | None) -> Browser:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright, cameras: dict[str, Path]) -> Iterator[Browser]:
     launched = _launch(playwright, cameras["astronaut"])
     yield launched
     launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dark_browser(playwright: Playwright, cameras: dict[str, Path]) -> Iterator[Browser]:
     launched = _launch(playwright, cameras["dark"])
     yield launched
     launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cameraless_browser(playwright: Playwright) -> Iterator[Browser]:
     launched = _launch(playwright, None)
     yield launched

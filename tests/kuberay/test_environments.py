@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from kuberay.environment import VALUES_DIR, read_values_file
-from tests.kuberay.conftest import the
 
 Leaves = dict[tuple[Any, ...], Any]
 
@@ -68,18 +67,3 @@ def test_every_differing_environment_value_shows_in_the_manifests(rendered_dev, 
         assert any(
             dev.get(p) == dev_value and prod.get(p) == prod_file[key] for p in dev.keys() | prod.keys()
         ), f"{'.'.join(key)} differs between the files but not in the manifests"
-
-
-def test_environments_size_the_ai_workers_as_their_values_say(rendered_dev, rendered_prod):
-    def ai_max(rendered) -> int:
-        groups = the(rendered, "RayService")["spec"]["rayClusterConfig"]["workerGroupSpecs"]
-        return int(next(g["maxReplicas"] for g in groups if g["groupName"] == "ai-workers"))
-
-    assert (
-        ai_max(rendered_dev)
-        == read_values_file(VALUES_DIR / "dev.yaml")["ray"]["workers"]["ai"]["max_replicas"]
-    )
-    assert (
-        ai_max(rendered_prod)
-        == read_values_file(VALUES_DIR / "prod.yaml")["ray"]["workers"]["ai"]["max_replicas"]
-    )

@@ -204,3 +204,13 @@ def test_every_container_has_requests_limits_probes_and_runs_unprivileged(render
             assert container["readinessProbe"] and container["livenessProbe"], container["name"]
             assert container["securityContext"]["allowPrivilegeEscalation"] is False
             assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_the_serve_proxy_never_takes_the_client_address_from_x_forwarded_for(rendered):
+    # The app reads the one entry ingress-nginx writes (SECURITY__TRUSTED_PROXY_HOPS=1); uvicorn in
+    # Serve's proxy must leave the socket peer alone, or a loopback peer could name any address.
+    for name, template in ray_pod_templates(the(rendered, "RayService")).items():
+        env = {e["name"]: e.get("value") for e in template["spec"]["containers"][0]["env"]}
+        assert env["FORWARDED_ALLOW_IPS"] == "", name
+    head = ray_pod_templates(the(rendered, "RayService"))["head"]["spec"]["containers"][0]
+    assert {e["name"]: e.get("value") for e in head["env"]}["SECURITY__TRUSTED_PROXY_HOPS"] == "1"

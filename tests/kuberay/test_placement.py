@@ -155,7 +155,7 @@ def _deployment(config: dict[str, Any], name: str) -> dict[str, Any]:
         ),
         (
             lambda c: _deployment(c, "Ingress").update(num_replicas=30),
-            "raise ray.workers.web.max_replicas",
+            "the cluster cannot hold the pods at their maxima:\n  - node web",
         ),
         (lambda c: c.update(proxy_location="EveryNode"), "it must be 'HeadOnly'"),
     ],

@@ -157,6 +157,23 @@ def test_tiny_images_are_refused_as_invalid():
     assert decode_error(faces.encode_png(faces.astronaut()[:16, :16])).code is ErrorCode.INVALID_IMAGE
 
 
+@pytest.mark.parametrize("size", [(5000, 33), (33, 5000), (32, 200_000), (200_000, 32)])
+def test_very_wide_or_tall_images_are_refused_as_invalid_from_the_header(size):
+    # Each side passes the minimum, but at working size the short side would shrink to a few pixels.
+    width, height = size
+    strip = Image.new("RGB", (width, height), (200, 120, 90))
+    buffer = io.BytesIO()
+    strip.save(buffer, format="PNG")
+    error = decode_error(buffer.getvalue())
+    assert error.code is ErrorCode.INVALID_IMAGE
+    assert f"{width}x{height}" in error.message
+
+
+def test_a_tall_phone_portrait_still_decodes():
+    portrait = np.ascontiguousarray(faces.resized(faces.astronaut(), 1024)[:, 256:768])  # 512 x 1024
+    assert decode_image(faces.encode_png(portrait)).shape == (1024, 512, 3)
+
+
 @pytest.mark.parametrize("encode", [faces.encode_jpeg, faces.encode_png])
 def test_large_photos_are_scaled_to_the_working_size_keeping_their_aspect(encode):
     large = faces.resized(faces.two_faces(), 3000)  # 3000 x 1500

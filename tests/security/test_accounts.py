@@ -103,6 +103,8 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client: TestClient) -> Non
     assert replay.json()["error"]["details"]["reason"] == "refresh_token_reused"
     after = client.post("/auth/refresh", json={"refresh_token": second_tokens["refresh_token"]})
     assert after.status_code == 401
+    # What docs/security.md promises, no more: access tokens already issued live until they expire.
+    assert client.get("/me", headers=bearer(second_tokens["access_token"])).status_code == 200
 
 
 def test_reuse_does_not_touch_other_sign_ins_of_the_same_account(client: TestClient) -> None:

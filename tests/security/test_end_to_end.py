@@ -110,6 +110,21 @@ def test_security_headers_and_cors_through_ray_serve(http: httpx.Client) -> None
     assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
 
 
+def test_a_spoofed_forwarded_for_does_not_escape_the_per_address_login_limit(http: httpx.Client) -> None:
+    # The service trusts no proxy hop here (SECURITY__TRUSTED_PROXY_HOPS=0): each attempt names a
+    # new address, but all come from 127.0.0.1, whose limit is 20 failed logins per 15 minutes.
+    answers = []
+    for attempt in range(22):
+        response = http.post(
+            "/auth/login",
+            json={"username": f"nobody-{uuid.uuid4().hex[:12]}", "password": "wrong password"},
+            headers={"X-Forwarded-For": f"198.51.100.{attempt + 1}"},
+        )
+        answers.append(response.status_code)
+    assert answers[:20] == [401] * 20
+    assert answers[20:] == [429, 429]
+
+
 def test_no_token_or_password_in_the_service_logs(http: httpx.Client, ray_cluster: RayCluster) -> None:
     headers, tokens = sign_up(http)
     http.get("/history", headers=headers)

@@ -115,8 +115,9 @@ def test_missing_image_is_a_validation_error(http, auth):
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
-def test_lighting_score_out_of_range_is_a_validation_error(http, auth):
-    response = submit(http, auth, faces.encode_jpeg(faces.astronaut()), fields={"lighting_score": "400"})
+@pytest.mark.parametrize("score", ["400", "1_0", "５０", "٥٠"])
+def test_lighting_score_out_of_range_or_not_a_plain_decimal_is_a_validation_error(http, auth, score):
+    response = submit(http, auth, faces.encode_jpeg(faces.astronaut()), fields={"lighting_score": score})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 

@@ -112,3 +112,20 @@ def test_overlong_text_field_is_refused():
     with pytest.raises(ServiceError) as raised:
         parse(request, limit=10_000)
     assert raised.value.code is ErrorCode.VALIDATION_ERROR
+
+
+def test_boundary_longer_than_the_parser_allows_is_a_validation_error():
+    # python_multipart refuses boundaries over 256 bytes when the parser is built, not on write.
+    boundary = "b" * 300
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="lang"\r\n\r\nen\r\n--{boundary}--\r\n'
+    with pytest.raises(ServiceError) as raised:
+        asyncio.run(
+            read_upload_form(
+                f"multipart/form-data; boundary={boundary}",
+                None,
+                chunks(body.encode()),
+                image_field="image",
+                max_image_bytes=10_000,
+            )
+        )
+    assert raised.value.code is ErrorCode.VALIDATION_ERROR

@@ -1,5 +1,5 @@
 """The web app's files travel with the code: the wheel the Docker image installs carries all of them
-(and none of its tests), where `serve_app.web_app` finds them by importing `web`."""
+(and none of its tests), where `serve_app.api.web_app` finds them by importing `web`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from serve_app.web_app import WEB_ROOT
+from serve_app.api.web_app import WEB_ROOT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOT_SHIPPED = {"package.json"}  # Node's marker for web/tests, like web/tests itself

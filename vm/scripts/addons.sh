@@ -64,6 +64,14 @@ controller:
 $(tolerations_yaml "$INGRESS_NODE_TAINTS" 4)
   hostPort:
     enabled: true
+  config:
+    # The app trusts one X-Forwarded-For entry, the one written here (SECURITY__TRUSTED_PROXY_HOPS=1
+    # in kuberay/): nginx replaces whatever the client sent with the address it sees (hostPort keeps
+    # the browser's own address), and never reads a client's header as the real address.
+    use-forwarded-headers: "false"
+    compute-full-forwarded-for: "false"
+    # nginx answers with its own Server header (never the upstream's "uvicorn"), without a version.
+    server-tokens: "false"
   service:
     type: NodePort
   ingressClassResource:

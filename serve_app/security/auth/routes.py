@@ -11,11 +11,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from db.accounts import (
     AccountExistsError,
+    LocalAccount,
     RotationOutcome,
     create_local_account,
     delete_account,
@@ -30,7 +32,7 @@ from serve_app.database import SessionDep
 from serve_app.errors import ServiceCode, ServiceError
 from serve_app.security.auth.context import SecurityContext, security_context
 from serve_app.security.auth.dependencies import CurrentUser
-from serve_app.security.auth.passwords import hash_password, verify_password
+from serve_app.security.auth.passwords import PasswordCheck, hash_password, verify_password
 from serve_app.security.auth.refresh_tokens import hash_refresh_token, new_refresh_token
 from serve_app.security.auth.tokens import AuthenticationError
 from serve_app.security.rate_limit import client_address
@@ -104,7 +106,9 @@ def _issue_pair(
 
 
 @router.post("/auth/register", status_code=201, response_model=TokenPair, summary="Create a local account")
-def register(body: RegisterRequest, request: Request, session: SessionDep) -> TokenPair:
+async def register(body: RegisterRequest, request: Request, session: SessionDep) -> TokenPair:
+    # Async, with the database work on the request thread pool and the hash on its own thread
+    # (serve_app.security.auth.passwords): a wave of sign-ups queues for the hash without holding threads.
     context = security_context(request)
     _local_accounts_only(context)
     if len(body.password) < context.settings.min_password_length:
@@ -112,12 +116,19 @@ def register(body: RegisterRequest, request: Request, session: SessionDep) -> To
             ErrorCode.VALIDATION_ERROR,
             f"Choose a password of at least {context.settings.min_password_length} characters.",
         )
+    password_hash = await hash_password(body.password)
+    return await run_in_threadpool(_create_account, session, context, body, password_hash)
+
+
+def _create_account(
+    session: Session, context: SecurityContext, body: RegisterRequest, password_hash: str
+) -> TokenPair:
     try:
         user = create_local_account(
             session,
             issuer=context.settings.local_issuer,
             login_name=_normalized(body.username),
-            password_hash=hash_password(body.password),
+            password_hash=password_hash,
             display_name=body.display_name,
         )
     except AccountExistsError:
@@ -129,17 +140,29 @@ def register(body: RegisterRequest, request: Request, session: SessionDep) -> To
 
 
 @router.post("/auth/login", response_model=TokenPair, summary="Sign in to a local account")
-def login(body: LoginRequest, request: Request, session: SessionDep) -> TokenPair:
+async def login(body: LoginRequest, request: Request, session: SessionDep) -> TokenPair:
     context = security_context(request)
     _local_accounts_only(context)
     name = _normalized(body.username)
     address = client_address(request.scope, context.settings.trusted_proxy_hops)
-    context.limiter.check_login_allowed(name, address)
-    account = find_local_account(session, context.settings.local_issuer, name)
-    check = verify_password(body.password, account.password_hash if account else None)
+    account = await run_in_threadpool(_allowed_account, session, context, name, address)
+    check = await verify_password(body.password, account.password_hash if account else None)
     if account is None or not check.ok:
-        context.limiter.record_login_failure(name, address)
+        await run_in_threadpool(context.limiter.record_login_failure, name, address)
         raise AuthenticationError("invalid_credentials", "The user name or password is wrong.")
+    return await run_in_threadpool(_signed_in, session, context, name, account, check)
+
+
+def _allowed_account(
+    session: Session, context: SecurityContext, name: str, address: str
+) -> LocalAccount | None:
+    context.limiter.check_login_allowed(name, address)
+    return find_local_account(session, context.settings.local_issuer, name)
+
+
+def _signed_in(
+    session: Session, context: SecurityContext, name: str, account: LocalAccount, check: PasswordCheck
+) -> TokenPair:
     context.limiter.clear_login_failures(name)
     if check.upgraded_hash:
         set_password_hash(session, account.user_id, check.upgraded_hash)
