@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.calibrate import fit_calibrated_rules
 from models.crossval import (
     FOLDS,
     SEED,
@@ -49,7 +50,7 @@ from models.crossval import (
     train_and_test,
 )
 from models.figures import Figures, calibration, class_accuracy, confusion, figures
-from models.fitters import fit_calibrated_rules, logistic, sklearn_fitter
+from models.fitters import logistic, sklearn_fitter
 from models.labelled import MODERATE, NEUTRAL, SEASONS, load_labelled_sets
 from models.learned import CANDIDATES, class12_fitter
 from models.measurements import DEFAULT_CACHE, measure_cached

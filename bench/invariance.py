@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.accuracy import format_table, pct
-from models import crossval, fitters
+from models import calibrate, crossval, fitters
 from models.crossval import FOLDS, SEED, TrainingRows
 from models.labelled import (
     AUGMENT,
@@ -475,7 +475,7 @@ def report_lines(collected: Collected, markdown: bool = False) -> list[str]:
         "not measured: " + " / ".join([NEUTRAL.name, *moderate]),
     ]
     classifiers: list[tuple[str, Fitter]] = [
-        ("calibrated rules (the shipped classifier)", _seasons(fitters.fit_calibrated_rules)),
+        ("calibrated rules (the shipped classifier)", _seasons(calibrate.fit_calibrated_rules)),
         ("logistic regression on the same features", _seasons(fitters.sklearn_fitter(fitters.logistic))),
     ]
     for title, fit in classifiers:

@@ -41,7 +41,7 @@ import numpy.typing as npt
 import yaml
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 
-from models.crossval import FOLDS, SEED, LabelledData, Outcome
+from models.crossval import FOLDS, SEED, LabelledData, Outcome, Prediction, Predictor, TrainingRows
 from models.rules import RULES_PATH, Rules
 from models.synthetic import sample_population
 from pipeline.arrays import BoolArray, FloatArray
@@ -362,9 +362,21 @@ def provenance(data: LabelledData, outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def fit_calibrated_rules(rows: TrainingRows) -> Predictor:
+    """The rules calibrated on the rows (the shipped method), answering seasons and tones."""
+    document = calibrate_rules(rows.x[:, : len(FEATURE_NAMES)], rows.seasons, rows.photos)
+    rules = rules_from_document(document)
+
+    def predict(x: FloatArray) -> Prediction:
+        indices = np.asarray(rules.label_indices(x[:, : len(FEATURE_NAMES)]))
+        seasons = [SEASON_ORDER[int(i) // 4].value for i in indices]
+        return Prediction(seasons, tones=[int(i) % 4 for i in indices])
+
+    return predict
+
+
 def main(argv: list[str] | None = None) -> int:
     from models.crossval import cross_validate
-    from models.fitters import fit_calibrated_rules
     from models.labelled import MODERATE, NEUTRAL, load_labelled_sets
     from models.measurements import DEFAULT_CACHE, measure_cached
 

@@ -1,9 +1,7 @@
-"""The season classifiers that cross-validation compares, as `models.crossval.Fitter`s.
-
-- `fit_calibrated_rules`: the rules' two season axes fitted to the rows (``models.calibrate``);
-  it also decides the tone inside the season, as the shipped model does;
-- `sklearn_fitter(make_model, columns)`: any scikit-learn classifier on chosen columns (the
-  learned candidates of issue 16 and the baselines' logistic regressions).
+"""The learned season classifiers that cross-validation compares, as `models.crossval.Fitter`s:
+`sklearn_fitter(make_model, columns)` trains any scikit-learn classifier on chosen columns (the
+learned candidates of issue 16 and the baselines' logistic regressions). The rules' own fitter,
+`fit_calibrated_rules`, lives with the calibration in `models.calibrate`.
 """
 
 from __future__ import annotations
@@ -13,26 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from models.calibrate import SEASON_ORDER, calibrate_rules, rules_from_document
 from models.crossval import COLUMN_NAMES, Fitter, Prediction, Predictor, TrainingRows
 from models.labelled import SEASONS
 from pipeline.arrays import FloatArray
-from pipeline.features import FEATURE_NAMES
-
-_FEATURES = len(FEATURE_NAMES)
-
-
-def fit_calibrated_rules(rows: TrainingRows) -> Predictor:
-    """The rules calibrated on the rows (the shipped method), answering seasons and tones."""
-    document = calibrate_rules(rows.x[:, :_FEATURES], rows.seasons, rows.photos)
-    rules = rules_from_document(document)
-
-    def predict(x: FloatArray) -> Prediction:
-        indices = np.asarray(rules.label_indices(x[:, :_FEATURES]))
-        seasons = [SEASON_ORDER[int(i) // 4].value for i in indices]
-        return Prediction(seasons, tones=[int(i) % 4 for i in indices])
-
-    return predict
 
 
 def columns_of(names: Sequence[str]) -> list[int]:
