@@ -43,7 +43,7 @@ bench: setup
 	@for b in $(BENCHES); do echo "== python -m bench.$$b"; $(PY) -m bench.$$b || exit 1; done
 
 ## Rebuild the classifier model and its card deterministically (from the committed calibrated rules;
-## `python -m models.calibrate` recalibrates them on the labelled sets, see docs/accuracy.md).
+## `python -m models.calibrate` recalibrates them on seasons-train, `--dataset` names others; docs/accuracy.md).
 model: setup
 	$(PY) -m models.build
 
