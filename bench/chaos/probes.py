@@ -17,7 +17,6 @@ import signal
 import statistics
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,21 +24,18 @@ from typing import Any
 import httpx
 import ray
 
+from bench import serving
 from bench.chaos.fuzz import Case, astronaut_photo, cases, multipart
 
 LOST_AFTER_S = 60.0
 POLL_S = 0.5
-PASSWORD = "chaos bench passphrase"  # noqa: S105 (throwaway accounts)
 
 
 def sign_up(client: httpx.Client) -> dict[str, str]:
-    for _ in range(60):  # bounded: the service may be restarting
+    """`bench.serving.sign_up`, retried: the service may be restarting."""
+    for _ in range(60):  # bounded
         with contextlib.suppress(httpx.HTTPError):
-            response = client.post(
-                "/auth/register", json={"username": f"chaos-{uuid.uuid4().hex[:12]}", "password": PASSWORD}
-            )
-            if response.status_code == 201:
-                return {"Authorization": f"Bearer {response.json()['access_token']}"}
+            return serving.sign_up(client)
         time.sleep(1)
     raise RuntimeError("could not register a chaos user")
 
