@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 #    from the 10th-70th L* percentile band (was 10th-95th); regions drawn at sub-pixel precision.
 # 5: ... and the lips (the ring between their outer edge and the mouth opening): lips_L, lips_a,
 #    lips_b, lips_C appended.
-FEATURE_VERSION = 5
+# 6: ... the skin from the camera-facing cheek alone when the other is turned away
+#    (`pipeline.regions.RegionConfig.far_cheek_max_ratio`).
+FEATURE_VERSION = 6
 
 FEATURE_NAMES: tuple[str, ...] = (
     "skin_L",

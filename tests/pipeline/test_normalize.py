@@ -111,8 +111,8 @@ def test_a_very_dark_photo_is_refused_as_too_dark(corrector):
     assert "too_dark" in error.details["problems"]
 
 
-def test_a_strong_tungsten_cast_is_refused_as_color_cast(corrector):
-    error = refusal(corrector, faces.warm_cast(2500))
+def test_a_candle_light_cast_is_refused_as_color_cast(corrector):
+    error = refusal(corrector, faces.warm_cast(2000))
     assert error.details["problems"] == ["color_cast"]
     assert "colored" in error.message
 

@@ -10,7 +10,7 @@
 //   - brightness: median CIELAB L* of the face, too dark 10/20/30, too bright 98/93/88;
 //   - clipped highlights: share of face pixels with at least two channels >= 250, 0.5/0.3/0.1;
 //   - crushed shadows: share of face pixels with every channel <= 8, 0.5/0.3/0.1;
-//   - colour cast: angle of the light's colour from neutral in linear RGB, 45/32/22 degrees,
+//   - colour cast: angle of the light's colour from neutral in linear RGB, 52/40/28 degrees,
 //     estimated by first-order gray edge with p = 6 (one of the two estimators the server averages);
 //   - backlight: median L* beside and above the face minus the face's, 55/40/25;
 //   - contrast: 99th minus 1st percentile of L* over the frame, 15/30/45.
@@ -26,7 +26,7 @@ export const RAMPS = {
   bright: [98, 93, 88],
   clipped: [0.5, 0.3, 0.1],
   shadows: [0.5, 0.3, 0.1],
-  cast: [45, 32, 22],
+  cast: [52, 40, 28],
   backlight: [55, 40, 25],
   contrast: [15, 30, 45],
 };

@@ -108,8 +108,8 @@ describe("measureFrame", () => {
   });
 
   it("names a strong warm cast as yellow light", () => {
-    const m = measureFrame(scene({ light: [1, 0.45, 0.1] }), W, H);
-    assert.ok(m.castDeg > 32, `cast ${m.castDeg}`);
+    const m = measureFrame(scene({ light: [1, 0.3, 0.02] }), W, H);
+    assert.ok(m.castDeg > 40, `cast ${m.castDeg}`);
     assert.equal(m.castHue, "warm");
     assert.ok(m.problems.includes("color_cast"));
     assert.equal(m.coach, "coach_cast_warm");
@@ -117,8 +117,8 @@ describe("measureFrame", () => {
   });
 
   it("names a strong cool cast as blue light", () => {
-    const m = measureFrame(scene({ light: [0.12, 0.45, 1] }), W, H);
-    assert.ok(m.castDeg > 32, `cast ${m.castDeg}`);
+    const m = measureFrame(scene({ light: [0.02, 0.3, 1] }), W, H);
+    assert.ok(m.castDeg > 40, `cast ${m.castDeg}`);
     assert.equal(m.castHue, "cool");
     assert.equal(m.coach, "coach_cast_cool");
     assert.equal(m.ready, false);
@@ -126,7 +126,7 @@ describe("measureFrame", () => {
 
   it("lets a mild warm lamp (about 4000 K, which the server corrects) through", () => {
     const m = measureFrame(scene({ light: [1, 0.8, 0.6] }), W, H);
-    assert.ok(m.castDeg > 5 && m.castDeg < 22, `cast ${m.castDeg}`);
+    assert.ok(m.castDeg > 5 && m.castDeg < 28, `cast ${m.castDeg}`);
     assert.equal(m.qualities.color_cast, 1);
     assert.equal(m.ready, true);
   });
