@@ -4,7 +4,9 @@ Three rows, the same photo (the 512x512 astronaut JPEG) and, for the two web des
 1. the in-process limit: 2 processes, each running `Analyzer` + `Diagnoser` in a loop;
 2. the original design (`bench.baseline_app`): one FastAPI app under 2 uvicorn workers, the pipeline in
    `BackgroundTasks`, an SQLite task table;
-3. this service: `serve_config.yaml` on a local Ray (2 CPUs), SQLite in /dev/shm.
+3. this service: `serve_config.yaml` on a local Ray (2 CPUs), SQLite in /dev/shm, once for each HTTP
+   entry (`RAY__HTTP_ENTRY`): HAProxy straight to the Ingress replica's own HTTP server (the default),
+   and Serve's Python proxy, which turns every request into an actor call (`--http-entry` picks one).
 
 Each of the C clients keeps up to `--window` photos in flight: it submits (a 503 is retried after its
 `Retry-After`), polls each of its tasks every 0.5 s until final, and submits again when one ends.
@@ -160,20 +162,24 @@ def cpu_by_group(groups: dict[str, list[int]]) -> dict[str, float]:
 
 
 def serve_processes(dashboard: str, app_name: str) -> dict[str, list[int]]:
-    """Process ids of each deployment's replicas, and of Serve's proxy and controller."""
+    """Process ids of each deployment's replicas, and of Serve's proxy (Python, or the HAProxy
+    manager with the haproxy processes it starts) and controller."""
     from ray.util.state import list_actors
 
     groups: dict[str, list[int]] = {}
     for actor in list_actors(address=dashboard, filters=[("state", "=", "ALIVE")], detail=True, limit=10_000):
         name = actor.class_name
+        pids = [actor.pid] if actor.pid else []
         if name.startswith(f"ServeReplica:{app_name}:"):
             group = name.rsplit(":", 1)[1]
         elif name in ("ProxyActor", "ServeController"):
             group = name
+        elif name == "HAProxyManager":
+            group = "HAProxy"
+            pids += [child for pid in pids for child in children_of(pid)]
         else:
             continue
-        if actor.pid:
-            groups.setdefault(group, []).append(actor.pid)
+        groups.setdefault(group, []).extend(pids)
     return groups
 
 
@@ -334,6 +340,13 @@ def main() -> None:
     parser.add_argument("-s", "--seconds", type=float, default=30.0, help="measuring window of each row")
     parser.add_argument("--window", type=int, default=4, help="photos in flight per client")
     parser.add_argument("--plot", type=Path, default=REPO / "var" / "capacity-replicas.png")
+    parser.add_argument(
+        "--http-entry",
+        nargs="+",
+        choices=("haproxy", "proxy"),
+        default=["haproxy", "proxy"],
+        help="which HTTP entries of the service to measure (RAY__HTTP_ENTRY)",
+    )
     args = parser.parse_args()
     photo = faces.encode_jpeg(np.ascontiguousarray(faces.astronaut()), quality=90)
     print(f"load average {os.getloadavg()[0]:.2f} at the start (shared machine: read the ratios)")
@@ -349,9 +362,22 @@ def main() -> None:
         "original design (2 uvicorn workers, BackgroundTasks, SQLite)", load, start, limit, cpu
     )
 
+    services = {entry: service_row(entry, photo, args, limit) for entry in args.http_entry}
+    print()
+    for entry, rate in services.items():
+        print(
+            f"service ({entry} entry) / in-process limit {rate / limit:.2f}   "
+            f"/ original design {rate / max(baseline, 1e-9):.2f}"
+        )
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+def service_row(http_entry: str, photo: bytes, args: argparse.Namespace, limit: float) -> float:
+    """This service under the clients, with `http_entry` taking HTTP; prints its row, its replica
+    timeline and plot (`--plot`, the entry's name added to the file name)."""
     dashboard_port = free_port()
     dashboard = f"http://127.0.0.1:{dashboard_port}"
-    with self_hosted(dashboard_port=dashboard_port) as url:
+    with self_hosted(dashboard_port=dashboard_port, http_entry=http_entry) as url:
         app_name = "personal_color"
         with httpx.Client(base_url=url, timeout=60) as client:
             people = [sign_up(client) for _ in range(args.clients)]
@@ -365,14 +391,11 @@ def main() -> None:
         time.sleep(5)
         stop.set()
         sampler.join()
-    service = print_row("this service (serve_config.yaml)", load, start, limit, cpu)
-    print(
-        f"\nservice / in-process limit {service / limit:.2f}   "
-        f"service / original design {service / max(baseline, 1e-9):.2f}"
-    )
+    rate = print_row(f"this service ({http_entry} entry, serve_config.yaml)", load, start, limit, cpu)
     print_timeline(timeline)
-    write_plot(timeline, args.plot, args.seconds)
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    plot = args.plot.with_name(f"{args.plot.stem}-{http_entry}{args.plot.suffix}")
+    write_plot(timeline, plot, args.seconds)
+    return rate
 
 
 if __name__ == "__main__":

@@ -40,11 +40,12 @@ class Timing:
 
 
 @contextmanager
-def self_hosted(dashboard_port: int | None = None) -> Iterator[str]:
+def self_hosted(dashboard_port: int | None = None, http_entry: str | None = None) -> Iterator[str]:
     """The service deployed on a local Ray with a throwaway SQLite database; yields its base URL.
 
     With `dashboard_port`, the dashboard (and the state API the capacity benchmark reads replica
-    processes from) answers on 127.0.0.1 at that port.
+    processes from) answers on 127.0.0.1 at that port. `http_entry` overrides
+    `RaySettings.http_entry` (what takes HTTP: "haproxy" or Serve's "proxy").
     """
     from serve_app.local import MEMORY_FS, deploy, load_serve_config, local_ray, wait_until_running
     from serve_app.settings import RaySettings, Settings
@@ -61,7 +62,8 @@ def self_hosted(dashboard_port: int | None = None) -> Iterator[str]:
     if dashboard_port is not None:
         dashboard |= {"dashboard_host": "127.0.0.1", "dashboard_port": dashboard_port}
     try:
-        with local_ray(RaySettings(num_cpus=2), log_to_driver=False, **dashboard):
+        entry = {} if http_entry is None else {"http_entry": http_entry}
+        with local_ray(RaySettings(num_cpus=2, **entry), log_to_driver=False, **dashboard):
             config = load_serve_config(Settings(), http_host="127.0.0.1", http_port=port, env_vars=env)
             started = time.time()
             deploy(config)

@@ -95,8 +95,14 @@ def _app_env(values: Values, *, database_client: bool) -> list[dict[str, Any]]:
         # Ray's own usage reporting would phone home from a privacy-first service.
         {"name": "RAY_USAGE_STATS_ENABLED", "value": "0"},
         # Serve's uvicorn must not rewrite the client address from X-Forwarded-For (it trusts
-        # loopback peers by default); the app reads the header itself (serve_app.local.UVICORN_ENV).
+        # loopback peers by default); the app reads the header itself
+        # (serve_app.settings.RaySettings.process_env).
         {"name": "FORWARDED_ALLOW_IPS", "value": ""},
+        # HTTP enters through HAProxy on the head, straight to the Ingress replicas' own HTTP
+        # servers, instead of Serve's Python proxy and an actor call per request (the default of
+        # serve_app.settings.RaySettings.http_entry; docs/serving.md, 'Capacity').
+        {"name": "RAY_SERVE_ENABLE_HA_PROXY", "value": "1"},
+        {"name": "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S", "value": "2"},
     ]
     if database_client:
         user = values.text("postgres.user")

@@ -17,9 +17,11 @@ check this.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -42,13 +44,6 @@ SERVE_CONFIG = REPO_ROOT / "serve_config.yaml"
 PID_FILE = REPO_ROOT / "var" / "serve-local.pid"
 MEMORY_FS = Path("/dev/shm")  # noqa: S108 (tmpfs: memory, not disk, which is the point)
 LOCAL_HTTP_HOST = "127.0.0.1"
-# Serve's HTTP proxy runs uvicorn with its defaults, proxy_headers on and FORWARDED_ALLOW_IPS
-# "127.0.0.1,::1": a client on the proxy's own host (every client of `make run`) would name its own
-# address in X-Forwarded-For and escape the per-address limits. Trusting no peer leaves the socket
-# peer in place, and the app alone reads X-Forwarded-For, as SECURITY__TRUSTED_PROXY_HOPS says
-# (serve_app.rate_limit.client_address). Read by uvicorn in the proxy actor, which inherits the
-# environment of the Ray that `local_ray` starts; kuberay/ sets the same in the Ray pods.
-UVICORN_ENV = {"FORWARDED_ALLOW_IPS": ""}
 
 
 @contextmanager
@@ -73,7 +68,9 @@ def local_ray(ray: RaySettings, **init_options: Any) -> Iterator[RayContext]:
         # Also where plasma falls back to when the store is full: keep that in memory too.
         spill_dir = tempfile.mkdtemp(prefix="ray-spill-", dir=MEMORY_FS)
         options["object_spilling_directory"] = spill_dir
-    os.environ.update(UVICORN_ENV)
+    # Read by the processes Ray starts (they inherit the environment of the raylet started here);
+    # kuberay/ sets the same in the Ray pods.
+    os.environ.update(ray.process_env() | haproxy_side_ports())
     try:
         context = ray_api.init(**options, **init_options)
         assert isinstance(context, RayContext)  # a local start, never a Ray Client connection
@@ -83,6 +80,19 @@ def local_ray(ray: RaySettings, **init_options: Any) -> Iterator[RayContext]:
         ray_api.shutdown()
         if spill_dir is not None:
             shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def haproxy_side_ports() -> dict[str, str]:
+    """Free ports for HAProxy's statistics page and metrics exporter (fixed at 8404 and 9101 by
+    default, on every interface, which a second local Ray, e.g. a test's, could not bind again).
+    They show counters and backend addresses, never a request's content (docs/security.md)."""
+    ports = []
+    with contextlib.ExitStack() as sockets:
+        for _ in range(2):
+            probe = sockets.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    return {"RAY_SERVE_HAPROXY_STATS_PORT": str(ports[0]), "RAY_SERVE_HAPROXY_METRICS_PORT": str(ports[1])}
 
 
 def load_serve_config(

@@ -135,11 +135,33 @@ class RaySettings(BaseModel):
     num_cpus: int = Field(2, gt=0, description="CPUs the local Ray declares (`serve_app.local`).")
     object_store_mb: int = Field(512, gt=64, description="Local object store size; lives in /dev/shm.")
     dashboard_port: int = 8265
+    http_entry: Literal["haproxy", "proxy"] = Field(
+        "haproxy",
+        description=(
+            "What takes HTTP on the head node: HAProxy, which forwards each request straight to an "
+            "Ingress replica's own HTTP server (Serve's direct ingress), or Serve's Python proxy, "
+            "which turns each request into an actor call (docs/serving.md, 'Capacity')."
+        ),
+    )
 
     @field_validator("web_resource", "ai_resource")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    def process_env(self) -> dict[str, str]:
+        """Environment of the Ray processes (read at their start: the proxy, the replicas' HTTP
+        servers). Serve's uvicorn trusts X-Forwarded-For from loopback peers by default, so a client
+        on the proxy's host could name any address and escape the per-address limits: it trusts no
+        peer, and the app alone reads the header (SECURITY__TRUSTED_PROXY_HOPS)."""
+        return {
+            "FORWARDED_ALLOW_IPS": "",
+            "RAY_SERVE_ENABLE_HA_PROXY": "1" if self.http_entry == "haproxy" else "0",
+            # A replica that takes HTTP itself stays open this long when stopped (Serve's default 30 s,
+            # for outside load balancers to deregister it). Serve's own HAProxy drops it within a
+            # fraction of a second, and 30 s would hold every shutdown and downscale.
+            "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
+        }
 
     def node_resources(self) -> dict[str, float]:
         """What a local single-node Ray declares so every replica finds its resource."""

@@ -212,5 +212,7 @@ def test_the_serve_proxy_never_takes_the_client_address_from_x_forwarded_for(ren
     for name, template in ray_pod_templates(the(rendered, "RayService")).items():
         env = {e["name"]: e.get("value") for e in template["spec"]["containers"][0]["env"]}
         assert env["FORWARDED_ALLOW_IPS"] == "", name
+        # HTTP enters through HAProxy straight to the Ingress replicas (RaySettings.http_entry).
+        assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1", name
     head = ray_pod_templates(the(rendered, "RayService"))["head"]["spec"]["containers"][0]
     assert {e["name"]: e.get("value") for e in head["env"]}["SECURITY__TRUSTED_PROXY_HOPS"] == "1"

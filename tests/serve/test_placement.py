@@ -1,6 +1,9 @@
-"""Replicas land on the nodes that provide the custom resource they ask for; HTTP enters on one node."""
+"""Replicas land on the nodes that provide the custom resource they ask for; HTTP enters on one node,
+through HAProxy."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from ray import serve
@@ -51,18 +54,39 @@ def test_every_deployment_is_healthy_and_cpu_budget_fits_two_cores(service, ray_
     assert worst_case <= 2
 
 
-def test_http_enters_through_a_single_proxy_on_the_head_node(service, ray_cluster):
+def test_http_enters_through_a_single_haproxy_on_the_head_node(service, ray_cluster):
     assert service.config["proxy_location"] == "HeadOnly"
-    proxies = [
+    assert ray_cluster.ray_settings.http_entry == "haproxy"
+    managers = [
         actor
         for actor in list_actors(
             address=ray_cluster.dashboard_url, filters=[("state", "=", "ALIVE")], detail=True, limit=10_000
         )
-        if actor.class_name == "ProxyActor"
+        if actor.class_name == "HAProxyManager"
     ]
     head = [
         node.node_id
         for node in list_nodes(address=ray_cluster.dashboard_url, detail=True)
         if node.is_head_node
     ]
-    assert [proxy.node_id for proxy in proxies] == head
+    assert [manager.node_id for manager in managers] == head
+    # The service's port is HAProxy's own socket (not a Python proxy's).
+    port = int(service.base_url.rsplit(":", 1)[1])
+    assert process_listening_on(port) == "haproxy"
+
+
+def process_listening_on(port: int) -> str | None:
+    """The command name of the process holding the listening TCP socket on `port` (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(str(fd.readlink()) in inodes for fd in fd_dir.iterdir()):
+                return (fd_dir.parent / "comm").read_text().strip()
+        except OSError:  # a process that ended, or one we may not look into
+            continue
+    return None

@@ -35,6 +35,7 @@ import httpx
 from ray.util.state import list_actors, list_nodes
 
 from kuberay.rayservice import parse_ray_resources_param
+from serve_app.local import haproxy_side_ports
 from tests.support.ray_cluster import HTTP_HOST, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +117,7 @@ class LocalRayCluster:
             temp_dir=Path(tempfile.mkdtemp(prefix="raypods-", dir=temp_root)),
             gcs_port=free_port(),
             dashboard_port=free_port(),
-            env=_cluster_env(),
+            env=_cluster_env(rayservice),
         )
         try:
             cluster._start_head()
@@ -253,8 +254,19 @@ class LocalRayCluster:
             time.sleep(1)
 
 
-def _cluster_env() -> dict[str, str]:
-    env = dict(os.environ)
+def _ray_process_env(rayservice: dict[str, Any]) -> dict[str, str]:
+    """What the rendered head pod sets for Ray's own processes (Serve's HTTP entry, uvicorn's
+    trusted peers), so the local cluster takes HTTP the way the pods do."""
+    container = rayservice["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+    return {
+        e["name"]: e["value"]
+        for e in container.get("env", [])
+        if "value" in e and (e["name"].startswith("RAY_SERVE_") or e["name"] == "FORWARDED_ALLOW_IPS")
+    }
+
+
+def _cluster_env(rayservice: dict[str, Any]) -> dict[str, str]:
+    env = dict(os.environ) | _ray_process_env(rayservice) | haproxy_side_ports()
     # Replicas import serve_app from this checkout, as the session's Ray does.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["RAY_USAGE_STATS_ENABLED"] = "0"
