@@ -314,10 +314,10 @@ def measure(model_bytes: bytes, rules: Rules, data: TrainingData, seed: int) -> 
 
 
 def figures_record(f: Figures) -> dict[str, Any]:
-    """A Figures as card JSON (shares rounded to 0.1 point)."""
+    """A Figures as card JSON (shares to six decimals, so the card rounds them as the benchmark does)."""
 
     def r(value: float) -> float:
-        return round(float(value), 4)
+        return round(float(value), 6)
 
     return {
         "photos": f.photos,
