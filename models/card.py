@@ -114,6 +114,16 @@ def season_head_lines(head: dict[str, Any] | None) -> list[str]:
         f"- Data: {sets}. Training rows: {data['training_rows']} (every diagnosed photo under "
         f"{', '.join(data['training_lightings'])}; the casts are the augmentation ones, never the "
         "evaluated ones).",
+        *(
+            [
+                "- Missing hair: no training row lacks a hair sample, so the head gives `hair_present`",
+                "  no weight and, for a face without hair, reads the iris colour that the feature vector",
+                "  carries in the hair columns (`ColorFeatures.to_vector`); the features are never NaN at",
+                "  run time (the head's median imputer only mirrors the benchmark's pipeline).",
+            ]
+            if data.get("rows_without_hair") == 0
+            else []
+        ),
         f"- Selection rule: {head['selection']['rule']}.",
         f"- Chosen: **{head['method']}**"
         + (

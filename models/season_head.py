@@ -186,10 +186,12 @@ def training_counts(data: LabelledData) -> dict[str, Any]:
             "persons": len({data.photos[i].person for i in members}),
             "diagnosed_at_neutral": sum(data.status(NEUTRAL.name, i) == "ok" for i in members),
         }
+    hair_present = rows.x[:, FEATURE_NAMES.index("hair_present")]
     return {
         "sets": per_set,
         "training_lightings": list(TRAINING_LIGHTINGS),
         "training_rows": len(rows.seasons),
+        "rows_without_hair": int(np.sum(hair_present < 0.5)),
     }
 
 
