@@ -21,7 +21,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Build stage: the classifier model and the project's wheel. The model is the one committed in
-# models/ when present; otherwise it is rebuilt here, deterministically (seeded, see models/build.py).
+# models/ when present; otherwise it is rebuilt here, deterministically (seeded, see models/build.py),
+# which needs the labelled sets' measurement cache and stops with a message when it is absent.
 FROM base AS build
 WORKDIR /home/ray/src
 COPY --chown=ray:users . .

@@ -42,8 +42,12 @@ BENCHES := pipeline_speed color_constancy classifier db_latency serving accuracy
 bench: setup
 	@for b in $(BENCHES); do echo "== python -m bench.$$b"; $(PY) -m bench.$$b || exit 1; done
 
-## Rebuild the classifier model and its card deterministically (from the committed calibrated rules;
-## `python -m models.calibrate` recalibrates them on seasons-train, `--dataset` names others; docs/accuracy.md).
+## Rebuild the classifier model and its card deterministically: the rules MLP from the committed
+## calibrated rules, and the season head selected and fitted on both labelled sets (../shared/datasets),
+## read from the measurement cache (.cache/labelled-measurements.jsonl, checked against the code and every
+## photo's sha256). Without them it stops and says so: fill the cache with
+## `python -m models.measurements --jobs 2` (~40 min), or `python -m models.build --rules-only` for the
+## rules MLP alone. `python -m models.calibrate` recalibrates the rules (docs/accuracy.md).
 model: setup
 	$(PY) -m models.build
 

@@ -50,10 +50,11 @@ from models.crossval import (
     train_and_test,
 )
 from models.figures import Figures, calibration, class_accuracy, confusion, figures
-from models.fitters import logistic, sklearn_fitter
-from models.labelled import MODERATE, NEUTRAL, SEASONS, load_labelled_sets
+from models.fitters import logistic, logistic_strong_l2, sklearn_fitter
+from models.labelled import MODERATE, NEUTRAL, SEASONS, Photo, load_labelled_sets
 from models.learned import CANDIDATES, class12_fitter
 from models.measurements import DEFAULT_CACHE, measure_cached
+from models.season_head import HEAD_CANDIDATES, Evaluated, choose
 from models.subtypes import subtype_figures
 from pipeline.landmark import LandmarkConfig
 
@@ -94,6 +95,10 @@ def methods() -> list[Method]:
         Method("uncorrected face colours (baseline)", sklearn_fitter(logistic), "uncorrected", False),
         Method("calibrated rules (issue 9 method)", fit_calibrated_rules),
         Method("logistic regression, 21 features", sklearn_fitter(logistic, columns_of(FEATURE_NAMES))),
+        Method(
+            "logistic regression, 21 features, C=0.1",
+            sklearn_fitter(logistic_strong_l2, columns_of(FEATURE_NAMES)),
+        ),
         *(Method(name, fitter) for name, fitter in CANDIDATES.items()),
     ]
 
@@ -140,10 +145,11 @@ def deployed_outcome(data: LabelledData) -> Outcome:
     def predict(x: np.ndarray) -> object:  # type: ignore[type-arg]
         from models.crossval import Prediction
 
-        probabilities = np.array(
-            [r.probabilities for r in classifier.predict_batch(x[:, : len(FEATURE_NAMES)].astype(np.float32))]
-        )
-        types = probabilities.argmax(axis=1)
+        results = classifier.predict_batch(x[:, : len(FEATURE_NAMES)].astype(np.float32))
+        probabilities = np.array([r.probabilities for r in results])
+        # The type the service reports: the model's decision (`label`), not always the most
+        # probable of the 16 (a season's probability may be spread over its tones).
+        types = np.array([SEASON_TYPE_IDS.index(r.best[0]) for r in results])
         return Prediction(
             [SEASONS[int(k) // 4] for k in types],
             probabilities @ season_of,
@@ -153,6 +159,12 @@ def deployed_outcome(data: LabelledData) -> Outcome:
     outcome = empty_outcome(data, EVALUATED)
     predict_photos(data, predict, range(len(data.photos)), outcome)  # type: ignore[arg-type]
     return outcome
+
+
+def _deployed_season_decision() -> str:
+    from pipeline.classify import SeasonClassifier
+
+    return SeasonClassifier.from_path().season_decision
 
 
 def report(data: LabelledData, markdown: bool) -> list[str]:
@@ -177,13 +189,27 @@ def report(data: LabelledData, markdown: bool) -> list[str]:
         "Deployed model (models/personal_color.onnx, no refitting):",
     ]
     deployed = deployed_outcome(data)
+    learned = _deployed_season_decision() == "learned"
     lines += table(
         ["set", *FIGURE_HEADER[1:], *CAST_HEADER],
         [
-            figure_row("armocromia-train (never seen by it)", figures(photos, deployed, armocromia)),
-            figure_row("seasons-train (calibrated on it)", figures(photos, deployed, seasons_train)),
+            figure_row(
+                "armocromia-train (fitted on it: in-sample)"
+                if learned
+                else "armocromia-train (never seen by it)",
+                figures(photos, deployed, armocromia),
+            ),
+            figure_row(
+                "seasons-train (fitted on it: in-sample)" if learned else "seasons-train (calibrated on it)",
+                figures(photos, deployed, seasons_train),
+            ),
         ],
     )
+    if learned:
+        lines.append(
+            "(Its season head was fitted on every photo above, so these rows are in-sample; its figures on "
+            "photos it has not seen are the cross-validation row of the same method below.)"
+        )
     lines += ["", "Person-grouped cross-validation on both sets together (every method on the same folds):"]
     outcomes: dict[str, Outcome] = {}
     rows = []
@@ -203,6 +229,9 @@ def report(data: LabelledData, markdown: bool) -> list[str]:
         "",
         f"Chosen learned candidate: {best}"
         + ("" if _keeps_constraint(scored[best]) else " (misses the stability constraint)"),
+        f"Season method the model build selects (models.season_head: best season accuracy among "
+        f"{', '.join(c.name for c in HEAD_CANDIDATES)} keeping the season for >= 95% under 4000K, 8000K "
+        f"and -1EV): {_head_choice(photos, outcomes)}",
     ]
     lines += ["", "Per set and source, out-of-fold (same folds, models trained on both sets):"]
     subsets = {
@@ -308,6 +337,13 @@ def report(data: LabelledData, markdown: bool) -> list[str]:
         ["method", "photos", "season and tone right (all)", "tone right when the season is"], sub_rows
     )
     return lines
+
+
+def _head_choice(photos: Sequence[Photo], outcomes: dict[str, Outcome]) -> str:
+    """The season head's selection rule applied to this run's rows (the build's own run chooses)."""
+    evaluated = [Evaluated(c, figures(photos, outcomes[c.name])) for c in HEAD_CANDIDATES]
+    chosen = choose(evaluated)
+    return chosen.candidate.name + ("" if chosen.keeps() else " (none keeps the constraint: the closest)")
 
 
 def _keeps_constraint(f: Figures) -> bool:

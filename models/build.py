@@ -1,12 +1,26 @@
-"""Build the personal-color classifier: ``python -m models.build [--from-csv labelled.csv]``.
+"""Build the personal-color classifier: ``python -m models.build [--rules-only | --from-csv labelled.csv]``.
 
-Default route (no labelled data): sample a synthetic population of skin, iris and hair colours
-(``models.synthetic``), label it with the documented rules (``models/rules.yaml``), train a small
-MLP, export it to ONNX with its contract in the metadata, and measure the shipped ONNX file's
-agreement with the rules on a held-out sample. Everything is seeded, so a rebuild gives the same
-predictions.
+Default route (what ``make model`` runs), in one deterministic run (fixed seeds, one BLAS thread):
 
-``--from-csv`` trains on expert-labelled feature rows instead (format in ``MODEL_CARD.md``).
+1. Sample a synthetic population of skin, iris and hair colours (``models.synthetic``), label it
+   with the calibrated rules (``models/rules_calibrated.yaml``), train a small MLP (the *rules
+   MLP*) and measure its agreement with the rules on held-out samples.
+2. Read the measured labelled sets (both ``../shared/datasets`` sets, through the measurement
+   cache of ``models.measurements``, checked against its header and every photo's sha256; never
+   measured here) and select the season method on person-grouped 5-fold figures
+   (``models.season_head``: the rules alone, or a logistic regression head on the 21 features;
+   the selection rule is fixed in code).
+3. When a learned head wins, fit it on all labelled photos (neutral light and the augmentation
+   casts) and compose it with the rules MLP in one ONNX graph: the head decides the season, the
+   rules MLP the tone inside it. The card records the data, the selection table, the chosen
+   method's person-grouped and cross-source figures.
+
+If the labelled sets or their measurements are missing, the build stops and says how to get them
+(``python -m models.measurements --jobs 2``, about 40 minutes) rather than silently shipping
+another model; ``--rules-only`` builds the rules MLP alone (model version 1.x, no labelled photo
+needed), e.g. on a machine without the datasets.
+
+``--from-csv`` trains the MLP on expert-labelled feature rows instead (format in ``MODEL_CARD.md``).
 
 Writes ``personal_color.onnx``, ``personal_color.json`` (the machine-readable card) and
 ``MODEL_CARD.md`` into ``--out-dir`` (default: this folder). Build-only dependencies
@@ -20,6 +34,7 @@ import csv
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +45,10 @@ import numpy.typing as npt
 
 from models.calibrate import active_rules_path, calibration_summary
 from models.card import render_model_card
+from models.crossval import FOLDS, LabelledData
+from models.crossval import SEED as CV_SEED
+from models.figures import Figures
+from models.measurements import DEFAULT_CACHE
 from models.rules import Rules
 from models.synthetic import sample_population
 from pipeline.arrays import FloatArray, IntArray
@@ -37,7 +56,9 @@ from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
 from pipeline.seasons import SEASON_TYPE_IDS, SEASON_TYPES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MODEL_VERSION = "1.0.0"
+# 2.x: the season from the learned head composed with the rules MLP; 1.x: the rules MLP alone.
+MODEL_VERSION = "2.0.0"
+RULES_ONLY_VERSION = "1.0.0"
 MODEL_FILE = "personal_color.onnx"
 CARD_FILE = "personal_color.json"
 MARKDOWN_FILE = "MODEL_CARD.md"
@@ -185,17 +206,22 @@ def calibrate_confidence(model: Any, rules: Rules, seed: int) -> float:
     return temperature
 
 
-def export_onnx(model: Any, metadata: dict[str, str]) -> bytes:
+def mlp_to_onnx(model: Any) -> Any:
+    """The rules MLP as an ONNX ModelProto (skl2onnx, no ZipMap)."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    onnx_model = convert_sklearn(
+    return convert_sklearn(
         model,
         name="personal_color",
         initial_types=[(INPUT_NAME, FloatTensorType([None, len(FEATURE_NAMES)]))],
         options={id(model.steps[-1][1]): {"zipmap": False}},
         target_opset=TARGET_OPSET,
     )
+
+
+def with_metadata(onnx_model: Any, metadata: dict[str, str]) -> bytes:
+    """The serialised model with its contract in `metadata_props` (replacing any there)."""
     onnx_model.doc_string = (
         "Personal-color type probabilities from a face's measured colours (see MODEL_CARD.md)."
     )
@@ -205,6 +231,10 @@ def export_onnx(model: Any, metadata: dict[str, str]) -> bytes:
         prop.key, prop.value = key, value
     data: bytes = onnx_model.SerializeToString()
     return data
+
+
+def export_onnx(model: Any, metadata: dict[str, str]) -> bytes:
+    return with_metadata(mlp_to_onnx(model), metadata)
 
 
 def onnx_probabilities(model_bytes: bytes, x: FloatArray) -> npt.NDArray[np.float32]:
@@ -283,6 +313,89 @@ def measure(model_bytes: bytes, rules: Rules, data: TrainingData, seed: int) -> 
     return metrics
 
 
+def figures_record(f: Figures) -> dict[str, Any]:
+    """A Figures as card JSON (shares to six decimals, so the card rounds them as the benchmark does)."""
+
+    def r(value: float) -> float:
+        return round(float(value), 6)
+
+    return {
+        "photos": f.photos,
+        "season_all": r(f.season_all),
+        "season_diagnosed": r(f.season_diagnosed),
+        "warm_cool_all": r(f.warm_cool_all),
+        "warm_cool_diagnosed": r(f.warm_cool_diagnosed),
+        "refused": r(f.refused),
+        "refused_by_code": {code: r(share) for code, share in f.refused_by_code.items()},
+        "casts": {name: {"kept": r(c.kept), "refused": r(c.refused)} for name, c in f.casts.items()},
+    }
+
+
+def learned_season(
+    labelled: LabelledData, rules_mlp: Any, progress: Callable[[str], None] | None = None
+) -> tuple[Any | None, dict[str, Any]]:
+    """Select the season method on the labelled photos; when a learned head wins, fit it on all of
+    them and compose it with the rules MLP. Returns (composed ONNX model or None, card section)."""
+    from models import season_head
+
+    season_head.check_class_order()
+    selection = season_head.select(labelled, progress=progress)
+    chosen = selection.chosen.candidate
+    section: dict[str, Any] = {
+        "data": season_head.training_counts(labelled),
+        "selection": {
+            "rule": (
+                "highest person-grouped season accuracy over all photos (refusals wrong) among the "
+                f"candidates keeping the season for >= {season_head.KEPT_TARGET:.0%} of diagnosed photos "
+                f"under {', '.join(season_head.STABILITY_CASTS)}; if none does, the smallest total "
+                "shortfall (fixed before any figure was seen)"
+            ),
+            "candidates": [
+                {"name": e.candidate.name, "keeps_constraint": e.keeps(), **figures_record(e.figures)}
+                for e in selection.evaluated
+            ],
+            "chosen": chosen.name,
+            "constraint_met": selection.constraint_met,
+        },
+        "method": chosen.name,
+        "person_grouped_cv": figures_record(selection.chosen.figures),
+        "cross_source": {
+            name: figures_record(f) for name, f in season_head.cross_source(labelled, chosen.fitter).items()
+        },
+        "folds": {"folds": FOLDS, "seed": CV_SEED, "grouping": "StratifiedGroupKFold by person"},
+    }
+    if chosen.make_model is None:
+        section["decision"] = "rules"
+        return None, section
+    head = season_head.fit_head(labelled, chosen.make_model)
+    section["decision"] = "learned"
+    section["estimator"] = " + ".join(type(step).__name__ for _, step in head.steps)
+    section["hyperparameters"] = {
+        k: v for k, v in head.steps[-1][1].get_params().items() if k in ("C", "max_iter", "solver")
+    }
+    head_onnx = season_head.export_head(head, INPUT_NAME, TARGET_OPSET)
+    return season_head.compose(head_onnx, rules_mlp, INPUT_NAME), section
+
+
+def composed_agreement(model_bytes: bytes, rules: Rules, seed: int) -> dict[str, float]:
+    """On the realistic held-out population: how often the composed model's season is the rules'
+    one, and its tone the rules' tone where the seasons agree (the MLP's part)."""
+    import onnxruntime as ort
+
+    x = sample_population(HELDOUT_SAMPLES, np.random.default_rng(seed + 1))
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    label = np.asarray(session.run(["label"], {INPUT_NAME: x.astype(np.float32)})[0], dtype=np.int64)
+    expected = rules.label_indices(x)
+    same_season = label // 4 == expected // 4
+    return {
+        "samples": len(x),
+        "season_vs_rules": round(float(same_season.mean()), 4),
+        "tone_vs_rules_where_season_agrees": round(
+            float(np.mean(label[same_season] == expected[same_season])), 4
+        ),
+    }
+
+
 def build(
     out_dir: Path,
     csv_path: Path | None,
@@ -290,9 +403,14 @@ def build(
     samples: int,
     seed: int,
     rules_path: Path | None = None,
+    labelled: LabelledData | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train, export and measure the model. `rules_path` defaults to `active_rules_path()`: the
-    calibrated rules when `python -m models.calibrate` has made them, else the documented ones."""
+    calibrated rules when `python -m models.calibrate` has made them, else the documented ones.
+    With `labelled` (the measured labelled sets) the season method is selected on them
+    (`models.season_head.select`) and, when a learned head wins, fitted on all of them and
+    composed with the rules MLP; without, the rules MLP alone is the model (rules-only)."""
     rules_path = rules_path or active_rules_path()
     rules = Rules.load(rules_path)
     if csv_path is None:
@@ -316,9 +434,19 @@ def build(
         "rules_sha256": rules.sha256,
         "training_source": str(data.description["source"]),
     }
-    model_bytes = export_onnx(model, metadata)
+    rules_mlp = mlp_to_onnx(model)
+    rules_bytes: bytes = rules_mlp.SerializeToString()
+    composed, head_card = (None, None)
+    if labelled is not None and csv_path is None:
+        composed, head_card = learned_season(labelled, rules_mlp, progress)
+    metadata["model_version"] = MODEL_VERSION if composed is not None else RULES_ONLY_VERSION
+    if composed is not None:
+        metadata["season_decision"] = "learned"
+    model_bytes = with_metadata(composed if composed is not None else rules_mlp, metadata)
+    if head_card is not None and composed is not None:
+        head_card["synthetic_agreement"] = composed_agreement(model_bytes, rules, seed)
     card: dict[str, Any] = {
-        "model_version": MODEL_VERSION,
+        "model_version": metadata["model_version"],
         "file": MODEL_FILE,
         "sha256": hashlib.sha256(model_bytes).hexdigest(),
         "size_bytes": len(model_bytes),
@@ -347,7 +475,11 @@ def build(
         "training": {
             **data.description,
             "command": "python -m models.build"
-            + ("" if csv_path is None else f" --from-csv {csv_path.name}"),
+            + (
+                f" --from-csv {csv_path.name}"
+                if csv_path is not None
+                else ("" if labelled is not None else " --rules-only")
+            ),
             "rules_file": rules_path.resolve().relative_to(REPO_ROOT).as_posix(),
             "rules_sha256": rules.sha256,
             "estimator": "StandardScaler + MLPClassifier (ReLU, Adam), exported with skl2onnx",
@@ -358,8 +490,11 @@ def build(
             "random_state": seed,
             "target_opset": TARGET_OPSET,
         },
-        "metrics": measure(model_bytes, rules, data, seed),
+        # The rules MLP's agreement with the rules: the whole model when rules-only, the tone
+        # inside the season when composed with a learned head (then see `season_head`).
+        "metrics": measure(rules_bytes, rules, data, seed),
         "calibration": calibration_summary(rules_path),
+        "season_head": head_card,
         "software": {
             name: version(name) for name in ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "numpy")
         },
@@ -369,6 +504,22 @@ def build(
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out_dir / MARKDOWN_FILE).write_text(render_model_card(card, rules), encoding="utf-8")
     return card
+
+
+def load_labelled(cache: Path = DEFAULT_CACHE) -> LabelledData:
+    """Both labelled sets with their cached measurements, or SystemExit saying what is missing."""
+    from models.labelled import LABELLED_SETS, load_labelled_sets
+    from models.measurements import MeasurementsMissingError, cached_only
+
+    try:
+        photos = load_labelled_sets(LABELLED_SETS)
+        return LabelledData(photos, cached_only(photos, cache))
+    except (FileNotFoundError, MeasurementsMissingError) as exc:
+        raise SystemExit(
+            f"models.build: {exc}.\nThe shipped model's season head is fitted on the labelled sets "
+            f"({', '.join(str(root) for root in LABELLED_SETS)}); `python -m models.build --rules-only` "
+            "builds the rules MLP alone without them."
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -388,14 +539,39 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="rules file (default: models/rules_calibrated.yaml when it exists, else models/rules.yaml)",
     )
+    parser.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="build the rules MLP alone (no labelled photos needed; the season is then the rules')",
+    )
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="labelled-measurement cache")
     args = parser.parse_args(argv)
-    card = build(args.out_dir, args.from_csv, args.mix_synthetic, args.samples, args.seed, args.rules)
+    labelled = None if args.rules_only or args.from_csv else load_labelled(args.cache)
+    card = build(
+        args.out_dir,
+        args.from_csv,
+        args.mix_synthetic,
+        args.samples,
+        args.seed,
+        args.rules,
+        labelled,
+        progress=lambda name: print(f"  cross-validated {name}", file=sys.stderr),
+    )
     heldout = card["metrics"]["realistic_heldout"]
     print(f"wrote {args.out_dir / MODEL_FILE} (sha256 {card['sha256'][:16]}..., {card['size_bytes']} bytes)")
     print(
         f"agreement with the rules on {heldout['samples']} held-out samples: type {heldout['type']:.2%}, "
         f"season {heldout['season']:.2%}, undertone {heldout['undertone']:.2%}"
     )
+    head = card["season_head"]
+    if head is not None:
+        cv = head["person_grouped_cv"]
+        print(
+            f"season decided by: {head['method']} (selected on person-grouped figures"
+            + ("" if head["selection"]["constraint_met"] else "; no candidate met the stability constraint")
+            + "); "
+            + f"CV season {cv['season_all']:.1%}, warm/cool {cv['warm_cool_all']:.1%} (all photos)"
+        )
     return 0
 
 

@@ -26,6 +26,34 @@ _SEASON_DEFINITIONS = {
     Season.WINTER: "cool and deep",
 }
 
+# How the 16 types are decided, for a model whose season is the learned head's / the rules'.
+_DECIDED_LEARNED = (
+    "The season comes from the learned head: P(season) of a logistic regression on the 21",
+    "measured features, fitted on the labelled photos (above). The tone inside the season (light,",
+    "bright, mute, deep) comes from the rules MLP: a softmax over that season's four logits gives",
+    "P(tone | season), so `probabilities[s, k] = P_head(s) * P_mlp(s, k) / sum_k' P_mlp(s, k')`,",
+    "four per season summing to P_head(s), 1 in all. `label` (the diagnosis) is the head's most",
+    "probable season and, in it, the MLP's most probable tone; the most probable of the 16 can lie",
+    "in another season when a season's probability is spread over its tones. The rules' tone",
+    "follows the value and chroma scores against each season's splits (the medians of that",
+    "season's share of the synthetic population): no labelled photo decides a tone. Where the",
+    "head's season is not the rules' own, the MLP's split is an extrapolation of the rules'. The",
+    "armocromia sub-types map onto our tones where they have a",
+)
+_DECIDED_RULES = (
+    "The season comes from the two calibrated axes (undertone, value), fitted to labelled photos.",
+    "The tone inside the season (light, bright, mute, deep) comes from the value and chroma scores",
+    "against each season's splits, which are the medians of that season's share of the synthetic",
+    "population: no labelled photo decides a tone. The armocromia sub-types map onto our tones",
+    "where they have a",
+)
+_MADE_LEARNED = (
+    "6. The season head (`models/season_head.py`) is selected by person-grouped cross-validation",
+    "   on the labelled photos' cached measurements, fitted on all of them, exported with skl2onnx",
+    "   and composed with the MLP's logits in one graph (Reshape, Softmax per season, Mul, ArgMax,",
+    "   GatherElements).",
+)
+
 
 def _percent(value: float) -> str:
     return f"{value * 100:.2f}%"
@@ -39,8 +67,117 @@ def main() -> int:
     return 0
 
 
+def _pct(value: float) -> str:
+    return "-" if value != value else f"{100 * value:.1f}%"
+
+
+def _cv_cells(f: dict[str, Any]) -> list[str]:
+    refused = ", ".join(f"{code} {_pct(share)}" for code, share in f["refused_by_code"].items()) or "none"
+    return [
+        f"{_pct(f['season_all'])} / {_pct(f['season_diagnosed'])}",
+        f"{_pct(f['warm_cool_all'])} / {_pct(f['warm_cool_diagnosed'])}",
+        f"{_pct(f['refused'])} ({refused})",
+        *(
+            f"{_pct(c['kept'])} / {_pct(c['refused'])}" if (c := f["casts"].get(name)) else "-"
+            for name in ("4000K", "8000K", "+1EV", "-1EV")
+        ),
+    ]
+
+
+_CV_HEADER = (
+    "| {first} | season: all / diagnosed | warm/cool: all / diagnosed | refused at neutral | "
+    "4000K: kept / refused | 8000K: kept / refused | +1EV: kept / refused | -1EV: kept / refused |"
+)
+
+
+def season_head_lines(head: dict[str, Any] | None) -> list[str]:
+    """The labelled data, selection, person-grouped and cross-source figures of the season method."""
+    if head is None:
+        return [
+            "## Season: rules only",
+            "",
+            "Built with `--rules-only` (or from a CSV): no labelled photo was read, so the season is the",
+            "rules MLP's. `python -m models.build` selects and fits the season head on the labelled sets.",
+            "",
+        ]
+    data = head["data"]
+    sets = "; ".join(
+        f"{name}: {d['photos']} photos of {d['persons']} persons, "
+        f"{d['diagnosed_at_neutral']} diagnosed at neutral light"
+        for name, d in data["sets"].items()
+    )
+    cv = head["person_grouped_cv"]
+    folds = head["folds"]
+    lines = [
+        "## Season: chosen on labelled photos, person-grouped",
+        "",
+        f"- Data: {sets}. Training rows: {data['training_rows']} (every diagnosed photo under "
+        f"{', '.join(data['training_lightings'])}; the casts are the augmentation ones, never the "
+        "evaluated ones).",
+        *(
+            [
+                "- Missing hair: no training row lacks a hair sample, so the head gives `hair_present`",
+                "  no weight and, for a face without hair, reads the iris colour that the feature vector",
+                "  carries in the hair columns (`ColorFeatures.to_vector`); the features are never NaN at",
+                "  run time (the head's median imputer only mirrors the benchmark's pipeline).",
+            ]
+            if data.get("rows_without_hair") == 0
+            else []
+        ),
+        f"- Selection rule: {head['selection']['rule']}.",
+        f"- Chosen: **{head['method']}**"
+        + (
+            ""
+            if head["selection"]["constraint_met"]
+            else " (no candidate met the stability constraint: the closest)"
+        )
+        + (
+            f"; {head['estimator']} {head['hyperparameters']}, fitted on all the rows above."
+            if head["decision"] == "learned"
+            else "; the rules MLP decides the season."
+        ),
+        f"- Person-grouped cross-validation: {folds['folds']}-fold {folds['grouping']}, "
+        f"seed {folds['seed']}, the service's own gates; 'all' counts a refusal as wrong; a cast's",
+        "  kept is over the photos diagnosed under both lights, its refused over those diagnosed under",
+        "  neutral light.",
+        "",
+        "Selection (every candidate on the same folds and rows):",
+        "",
+        _CV_HEADER.format(first="method"),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in head["selection"]["candidates"]:
+        mark = " (chosen)" if c["name"] == head["method"] else ""
+        lines.append(f"| {c['name']}{mark} | " + " | ".join(_cv_cells(c)) + " |")
+    lines += [
+        "",
+        f"Chosen method, person-grouped: season {_pct(cv['season_all'])} over all photos "
+        f"({_pct(cv['season_diagnosed'])} of diagnosed), warm/cool {_pct(cv['warm_cool_all'])} "
+        f"({_pct(cv['warm_cool_diagnosed'])}), {_pct(cv['refused'])} refused at neutral light.",
+        "",
+        "Cross-source (the chosen method fitted on one set, tested on the other):",
+        "",
+        _CV_HEADER.format(first="trained -> tested"),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, f in head["cross_source"].items():
+        lines.append(f"| {name} | " + " | ".join(_cv_cells(f)) + " |")
+    agreement = head.get("synthetic_agreement")
+    if agreement:
+        lines += [
+            "",
+            f"On {agreement['samples']} realistic synthetic samples the composed model's season is "
+            f"the rules' for {_pct(agreement['season_vs_rules'])} (the head was fitted to photos, "
+            "not to the rules), and where the seasons agree its tone is the rules' for "
+            f"{_pct(agreement['tone_vs_rules_where_season_agrees'])}.",
+        ]
+    return [*lines, ""]
+
+
 def render_model_card(card: dict[str, Any], rules: Rules) -> str:
     metrics = card["metrics"]
+    head = card.get("season_head")
+    learned = head is not None and head.get("decision") == "learned"
     realistic, broad = metrics["realistic_heldout"], metrics["broad_heldout"]
     lines = [
         "# Personal-color classifier: model card",
@@ -54,12 +191,19 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "- Outputs: `label` (int64 `[N]`) and `probabilities` (float32 `[N, 16]`, class order, sum 1)",
         f"- Trained on: {card['training']['source']} data, {card['training']['samples']} rows "
         f"(`{card['training']['command']}`)",
-        f"- Calibration: {card['calibration']}",
+        "- Season: "
+        + (
+            f"**learned head** ({head['method']}) fitted on the labelled photos, composed with the rules MLP"
+            if learned and head is not None
+            else "the rules MLP's (rules-only)"
+        ),
+        f"- Rules calibration: {card['calibration']}",
         "",
-        "## Measured figures",
+        *season_head_lines(head),
+        "## Measured figures of the rules MLP",
         "",
-        "Agreement of the shipped ONNX file (run with onnxruntime) with the documented rules on samples the",
-        "model never saw:",
+        "Agreement of the rules MLP (run with onnxruntime) with the documented rules on samples it never"
+        + (" saw; in the composed model it decides the tone inside the season:" if learned else " saw:"),
         "",
         "| held-out set | samples | type | season | undertone | mean confidence | calibration error |",
         "|---|---|---|---|---|---|---|",
@@ -83,7 +227,12 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "## The 16 types",
         "",
         "Temperature is the trunk: undertone x value gives the season, value and chroma inside the season",
-        "give one of four PCCS tone families. Ids are stable (stored in histories).",
+        "give one of four PCCS tone families. Ids are stable (stored in histories)."
+        + (
+            " The season column is how the rules define it; the shipped model's season is the learned head's."
+            if learned
+            else ""
+        ),
         "",
         "| id | 한국어 | English | season | tone | share (realistic) |",
         "|---|---|---|---|---|---|",
@@ -97,10 +246,7 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         "",
         "### How the 16 types are decided, and the 12 armocromia classes",
         "",
-        "The season comes from the two calibrated axes (undertone, value), fitted to labelled photos. The",
-        "tone inside the season (light, bright, mute, deep) comes from the value and chroma scores against",
-        "each season's splits, which are the medians of that season's share of the synthetic population:",
-        "no labelled photo decides a tone. The armocromia sub-types map onto our tones where they have a",
+        *(_DECIDED_LEARNED if learned else _DECIDED_RULES),
         "counterpart (light -> light, bright -> bright, soft -> mute, deep -> deep); its warm and cool",
         "sub-types are the seasons' centres and have none (`models/subtypes.py`). With the rules calibrated",
         "person-grouped on both labelled sets (out-of-fold), on the 1342 armocromia photos with a",
@@ -172,14 +318,16 @@ def render_model_card(card: dict[str, Any], rules: Rules) -> str:
         f"{card['training'].get('confidence_temperature', 1)}).",
         "   Every argmax, hence the agreement, is unchanged; the confidence now falls off across a boundary.",
         "5. The exported file is measured with onnxruntime on held-out samples from other seeds.",
+        *(_MADE_LEARNED if learned else ()),
         "",
         "Rebuilding with the same versions gives the same predictions (tested in",
         "`tests/models/test_build.py`); the ONNX bytes may differ between library versions.",
         "",
         "## ONNX contract (to drop in a better model)",
         "",
-        "A replacement model must take one float32 input of shape `[N, len(FEATURE_NAMES)]` and return, as",
-        "its second output, float32 probabilities `[N, 16]`. Its `metadata_props` must hold",
+        "A replacement model must take one float32 input of shape `[N, len(FEATURE_NAMES)]` and return",
+        "int64 `label` `[N]` (the decided class, an index into its `classes`) and, as its second output,",
+        "float32 probabilities `[N, 16]` summing to 1. Its `metadata_props` must hold",
         "`model_version`, `feature_version` (equal to `pipeline.features.FEATURE_VERSION`),",
         "`feature_names` (JSON list, equal to `FEATURE_NAMES`) and `classes` (JSON list of the 16 ids, any",
         "order). `pipeline.classify` checks all of this when the service starts and refuses a mismatched",

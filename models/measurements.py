@@ -181,6 +181,42 @@ def measure_cached(
     return result
 
 
+class MeasurementsMissingError(Exception):
+    """The cache does not hold every photo's measurements for the current code."""
+
+
+def cached_only(
+    photos: Sequence[Photo], cache: Path = DEFAULT_CACHE, lightings: Sequence[Lighting] = LIGHTINGS
+) -> dict[str, list[Measurement]]:
+    """Like `measure_cached`, but never measures: raises MeasurementsMissingError (saying how many photos
+    are missing and how to measure them) unless the cache's header matches the current code and
+    every photo is there with its file's sha256. For the model build, which should not start a
+    40-minute measuring run by surprise."""
+    header = cache_header(lightings)
+    cached = _read_cache(cache, header)
+    missing = (
+        [
+            photo
+            for photo in photos
+            if cached.get(photo_key(photo), {}).get("sha256") != file_sha256(photo.path)
+        ]
+        if cached
+        else list(photos)
+    )
+    if missing:
+        state = (
+            "missing"
+            if not cache.is_file()
+            else ("stale (another feature version or settings)" if not cached else "incomplete")
+        )
+        raise MeasurementsMissingError(
+            f"the measurement cache {cache} is {state}: {len(missing)} of {len(photos)} labelled photos "
+            "are not measured for the current code; run `python -m models.measurements --jobs 2` "
+            "(about 40 minutes on two cores) first"
+        )
+    return measure_cached(photos, cache, lightings)
+
+
 def _measure_into(
     missing: list[Photo], lightings: tuple[Lighting, ...], jobs: int, out: Any, cached: dict[str, Any]
 ) -> None:

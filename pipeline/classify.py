@@ -35,12 +35,24 @@ class ClassifierConfig:
 
 @dataclass(frozen=True)
 class TypeProbabilities:
-    """The model's answer for one face, classes in `SEASON_TYPE_IDS` order."""
+    """The model's answer for one face, classes in `SEASON_TYPE_IDS` order.
+
+    `decided` is the class the model's `label` output names (an index into `SEASON_TYPE_IDS`;
+    None: the most probable one). A model that decides the season first and the tone inside it
+    (the shipped one, `models/MODEL_CARD.md`) can name a type that is not the most probable of the
+    16: its season is the most probable season, and the 16 probabilities spread a season over
+    four tones.
+    """
 
     probabilities: tuple[float, ...]
+    decided: int | None = None
 
     def ranked(self) -> list[tuple[str, float]]:
+        """The decided type first, then the others from the most probable down."""
         order = sorted(range(len(self.probabilities)), key=lambda i: -self.probabilities[i])
+        if self.decided is not None:
+            order.remove(self.decided)
+            order.insert(0, self.decided)
         return [(SEASON_TYPE_IDS[i], self.probabilities[i]) for i in order]
 
     @property
@@ -67,14 +79,24 @@ class SeasonClassifier:
     """A loaded, validated model. Thread-safe: `InferenceSession.run` may be called concurrently."""
 
     def __init__(
-        self, session: ort.InferenceSession, path: Path, model_version: str, class_order: list[int]
+        self,
+        session: ort.InferenceSession,
+        path: Path,
+        model_version: str,
+        class_order: list[int],
+        season_decision: str = "rules",
     ) -> None:
         self._session = session
         self._input_name = session.get_inputs()[0].name
+        self._label_output = session.get_outputs()[0].name
         self._probability_output = session.get_outputs()[1].name
         self._class_order = class_order  # model column of each canonical class
+        self._canonical = np.argsort(class_order)  # canonical class of each model column
         self.path = path
         self.model_version = model_version
+        # What decides the season: "learned" (a head fitted on labelled photos, metadata
+        # `season_decision`) or "rules" (the documented rules, the default of older models).
+        self.season_decision = season_decision
 
     @classmethod
     def from_config(cls, config: ClassifierConfig) -> SeasonClassifier:
@@ -123,6 +145,7 @@ class SeasonClassifier:
             model_path,
             model_version=metadata["model_version"],
             class_order=[classes.index(type_id) for type_id in SEASON_TYPE_IDS],
+            season_decision=metadata.get("season_decision", "rules"),
         )
         classifier._check_output_shape()
         return classifier
@@ -130,11 +153,16 @@ class SeasonClassifier:
     def _check_output_shape(self) -> None:
         probe = np.zeros((2, len(FEATURE_NAMES)), dtype=np.float32)
         try:
-            raw = self._session.run([self._probability_output], {self._input_name: probe})[0]
+            label, raw = self._session.run(
+                [self._label_output, self._probability_output], {self._input_name: probe}
+            )
         except Exception as exc:
             raise _mismatch(self.path, f"it fails on a feature vector ({type(exc).__name__}: {exc})") from exc
         if np.shape(raw) != (2, len(SEASON_TYPE_IDS)):
             raise _mismatch(self.path, f"its probabilities have shape {np.shape(raw)}, expected (N, 16)")
+        labels = np.asarray(label)
+        if labels.shape != (2,) or labels.dtype.kind not in "iu" or not ((labels >= 0) & (labels < 16)).all():
+            raise _mismatch(self.path, "its label output is not one class index (int64 [N]) per row")
 
     def predict_batch(self, vectors: npt.ArrayLike) -> list[TypeProbabilities]:
         """Probabilities for each row of an N x len(FEATURE_NAMES) array (N may be 0)."""
@@ -145,8 +173,10 @@ class SeasonClassifier:
             return []
         if not np.isfinite(x).all():
             raise ValueError("feature vectors must be finite")
-        raw = np.asarray(
-            self._session.run([self._probability_output], {self._input_name: x})[0], dtype=np.float64
-        )
-        ordered = raw[:, self._class_order]
-        return [TypeProbabilities(tuple(float(p) for p in row)) for row in ordered]
+        label, raw = self._session.run([self._label_output, self._probability_output], {self._input_name: x})
+        ordered = np.asarray(raw, dtype=np.float64)[:, self._class_order]
+        decided = self._canonical[np.asarray(label, dtype=np.int64)]
+        return [
+            TypeProbabilities(tuple(float(p) for p in row), int(k))
+            for row, k in zip(ordered, decided, strict=True)
+        ]

@@ -85,7 +85,8 @@ class Curation:
 
 # The explanation keys the diagnosis uses; each needs a ko and an en template.
 EXPLANATION_KEYS: dict[str, tuple[str, ...]] = {
-    "undertone": ("warm", "cool"),
+    # warm/cool: the rules decided the season; *_learned: a head learned from labelled photos did.
+    "undertone": ("warm", "cool", "warm_learned", "cool_learned"),
     "value": ("very_light", "light", "medium", "deep"),
     "chroma": ("clear", "soft"),
     "hair": ("measured", "missing"),

@@ -216,19 +216,27 @@ class Diagnoser:
         }[(kind.is_light_season, kind.is_lighter_tone)]
         chroma = "clear" if kind.is_clear else "soft"
 
-        def item(axis: str, verdict: str, keys: tuple[str, ...]) -> dict[str, Any]:
+        def item(
+            axis: str, verdict: str, keys: tuple[str, ...], template: str | None = None
+        ) -> dict[str, Any]:
             return {
                 "verdict": verdict,
-                "text": self.curation.explanation(axis, verdict).get(lang).format(**fields),
+                "text": self.curation.explanation(axis, template or verdict).get(lang).format(**fields),
                 "numbers": {k: round(float(measured[k]), 2) for k in keys if k in measured},
             }
 
+        # The season (hence the undertone) is the learned head's when the model says so: its text
+        # then shows the measured cues without crediting them with the decision.
+        learned = self.classifier.season_decision == "learned"
+        undertone_item = item(
+            "undertone",
+            undertone,
+            ("skin_h", "skin_a", "skin_b", "eye_b", "hair_a", "hair_b", "lips_a", "lips_b"),
+            f"{undertone}_learned" if learned else None,
+        )
+        undertone_item["decided_by"] = "learned_season_model" if learned else "rules"
         return {
-            "undertone": item(
-                "undertone",
-                undertone,
-                ("skin_h", "skin_a", "skin_b", "eye_b", "hair_a", "hair_b", "lips_a", "lips_b"),
-            ),
+            "undertone": undertone_item,
             "value": item("value", value, ("skin_L", "ita", "eye_L", "hair_L", "contrast_hair")),
             "chroma": item("chroma", chroma, ("skin_C", "eye_C", "contrast_eye", "contrast_hair")),
             "hair": item(

@@ -52,16 +52,26 @@ def test_committed_model_was_built_from_the_current_rules(card):
 
 
 def test_card_reports_the_agreement_target(card):
+    # The rules MLP's agreement (the whole model when rules-only, the tone part when composed).
     assert card["metrics"]["realistic_heldout"]["type"] >= 0.98
     assert card["metrics"]["realistic_heldout"]["samples"] >= 10_000
 
 
 def test_committed_model_agrees_with_the_rules_on_unseen_samples(card):
+    """The rules decide the type (rules-only) or the tone inside the season (composed with the
+    learned season head, whose season is fitted to photos, not to the rules: there the guarantee
+    holds where the two seasons agree)."""
     x = sample_population(5000, np.random.default_rng(99))
-    predicted = [r.best[0] for r in SeasonClassifier.from_path().predict_batch(x)]
+    predicted = np.array(
+        [SEASON_TYPE_IDS.index(r.best[0]) for r in SeasonClassifier.from_path().predict_batch(x)]
+    )
     rules = Rules.load(build.REPO_ROOT / card["training"]["rules_file"])
-    expected = [SEASON_TYPE_IDS[i] for i in rules.label_indices(x)]
-    assert np.mean(np.array(predicted) == np.array(expected)) >= 0.97
+    expected = rules.label_indices(x)
+    if card["season_head"] is not None and card["season_head"]["decision"] == "learned":
+        same_season = predicted // 4 == expected // 4
+        assert same_season.mean() > 0.2
+        predicted, expected = predicted[same_season], expected[same_season]
+    assert np.mean(predicted == expected) >= 0.97
 
 
 @pytest.mark.slow
@@ -74,7 +84,22 @@ def test_rebuild_reproduces_the_committed_model_within_float_rounding(tmp_path, 
     its held-out figures move by tenths of a point. A change to the rules, the features, the data or
     the trainer moves them by far more, which is what this test is for.
     """
-    rebuilt_card = build.build(tmp_path, None, 0, build.TRAIN_SAMPLES, build.SEED)
+    if card["season_head"] is not None:
+        try:
+            labelled = build.load_labelled()
+        except SystemExit as missing:
+            pytest.skip(f"the committed model's season head needs the labelled measurements: {missing}")
+    else:
+        labelled = None
+    rebuilt_card = build.build(tmp_path, None, 0, build.TRAIN_SAMPLES, build.SEED, labelled=labelled)
+    if labelled is not None:
+        # The season head is a deterministic logistic fit: its figures are reproduced exactly.
+        # (Its agreement with the rules on synthetic rows goes through the MLP, which moves by the
+        # CPU's float rounding like the figures below.)
+        def exact(head: Any) -> Any:
+            return {k: v for k, v in head.items() if k != "synthetic_agreement"}
+
+        assert exact(rebuilt_card["season_head"]) == exact(card["season_head"])
     x = fixed_inputs()
     committed = np.array([r.probabilities for r in SeasonClassifier.from_path().predict_batch(x)])
     rebuilt = np.array(

