@@ -20,7 +20,7 @@ import onnxruntime as ort
 
 from pipeline.errors import ErrorCode, PipelineError
 from pipeline.features import FEATURE_NAMES, FEATURE_VERSION
-from pipeline.seasons import SEASON_TYPE_IDS
+from pipeline.seasons import SEASON_TYPE_IDS, Season
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "personal_color.onnx"
 REQUIRED_METADATA = ("model_version", "feature_version", "feature_names", "classes")
@@ -48,11 +48,27 @@ class TypeProbabilities:
     decided: int | None = None
 
     def ranked(self) -> list[tuple[str, float]]:
-        """The decided type first, then the others from the most probable down."""
-        order = sorted(range(len(self.probabilities)), key=lambda i: -self.probabilities[i])
-        if self.decided is not None:
-            order.remove(self.decided)
-            order.insert(0, self.decided)
+        """The types from the most probable down, or, when the model decided the season first, in
+        the order of that decision: the decided type, the other tones of its season, then the other
+        seasons from the most probable down, each by its tones. So the runner-up is never more
+        probable than the diagnosed type (a spread-out season can hold a type less probable than one
+        of a narrower season)."""
+        n = len(self.probabilities)
+        if self.decided is None:
+            order = sorted(range(n), key=lambda i: -self.probabilities[i])
+        else:
+            tones = n // len(Season)  # SEASON_TYPE_IDS is season-major, tones inside
+            mass = [sum(self.probabilities[s * tones : (s + 1) * tones]) for s in range(len(Season))]
+            decided_season = self.decided // tones
+            order = sorted(
+                range(n),
+                key=lambda i: (
+                    i != self.decided,
+                    i // tones != decided_season,
+                    -mass[i // tones],
+                    -self.probabilities[i],
+                ),
+            )
         return [(SEASON_TYPE_IDS[i], self.probabilities[i]) for i in order]
 
     @property

@@ -51,6 +51,20 @@ def test_batch_returns_sixteen_probabilities_per_row_summing_to_one(classifier):
     assert classifier.predict_batch(np.empty((0, len(FEATURE_NAMES)))) == []
 
 
+def test_a_season_first_decision_ranks_its_own_tones_next_so_the_runner_up_is_never_more_probable():
+    # The first season holds 0.40 spread over four tones; the second 0.35 on one tone. The model
+    # decided the first season's first tone (0.16): the 0.35 type must not be its runner-up.
+    probabilities = (0.16, 0.12, 0.07, 0.05, 0.35, 0.0, 0.0, 0.0, 0.10, 0.05, 0.05, 0.05) + (0.0,) * 4
+    result = TypeProbabilities(probabilities, decided=0)
+    ranked = [type_id for type_id, _ in result.ranked()]
+    assert ranked[:4] == list(SEASON_TYPE_IDS[:4])
+    assert ranked[4] == SEASON_TYPE_IDS[4]  # then the second season (0.35) before the third (0.25)
+    assert ranked[5:8] == list(SEASON_TYPE_IDS[5:8])
+    assert result.best == (SEASON_TYPE_IDS[0], 0.16) and result.runner_up == (SEASON_TYPE_IDS[1], 0.12)
+    # Without a decision the ranking is by probability alone.
+    assert TypeProbabilities(probabilities).best == (SEASON_TYPE_IDS[4], 0.35)
+
+
 def test_batch_and_single_predictions_agree(classifier):
     rng = np.random.default_rng(3)
     x = astronaut_features().to_vector() + rng.normal(0, 3, size=(32, len(FEATURE_NAMES))).astype(np.float32)
