@@ -155,10 +155,13 @@ class LocalRayCluster:
         """Start the group's pods (again) and wait until they have joined the cluster."""
         pods = [pod for pod in self.pods if pod.group == group]
         assert pods, f"no Ray group {group!r}"
-        known = set(self.nodes())  # a restarted pod is a new node: wait for new ids
+        # One pod after the other: two raylets of one machine registering at the same moment time
+        # out in the GCS ("The current node timed out during startup"). A restarted pod is a new
+        # node: wait for new ids.
         for pod in pods:
+            known = set(self.nodes())
             self._launch(group, ["--address", self.gcs_address, *ray_start_flags(pod.params)])
-        self._wait_for_nodes(len(pods), known)
+            self._wait_for_nodes(1, known)
 
     def stop_group(self, group: str, signum: signal.Signals = signal.SIGKILL) -> None:
         """Stop the group's raylets and everything they started (SIGKILL: a node lost without notice)."""
