@@ -16,7 +16,7 @@ Default route (what ``make model`` runs), in one deterministic run (fixed seeds,
    method's person-grouped and cross-source figures.
 
 If the labelled sets or their measurements are missing, the build stops and says how to get them
-(``python -m models.measurements --jobs 2``, about 40 minutes) rather than silently shipping
+(``python -m models.measurements --jobs 2``, 12 minutes on two quiet cores) rather than silently shipping
 another model; ``--rules-only`` builds the rules MLP alone (model version 1.x, no labelled photo
 needed), e.g. on a machine without the datasets.
 
