@@ -49,22 +49,19 @@ from models.crossval import (
     predict_photos,
     train_and_test,
 )
-from models.figures import Figures, calibration, class_accuracy, confusion, figures
+from models.figures import Figures, calibration, class_accuracy, confusion, figures, pct
 from models.fitters import logistic, logistic_strong_l2, sklearn_fitter
 from models.labelled import MODERATE, NEUTRAL, SEASONS, Photo, load_labelled_sets
 from models.learned import CANDIDATES, class12_fitter
 from models.measurements import DEFAULT_CACHE, measure_cached
 from models.season_head import HEAD_CANDIDATES, Evaluated, choose
 from models.subtypes import subtype_figures
+from pipeline.classify import SeasonClassifier
 from pipeline.landmark import LandmarkConfig
 
 EVALUATED: tuple[str, ...] = (NEUTRAL.name, *(light.name for light in MODERATE))
 LEARNING_SHARES = (0.1, 0.25, 0.5, 1.0)
 POSE_BUCKETS = (0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 90.0)
-
-
-def pct(value: float) -> str:
-    return "-" if value != value else f"{100 * value:.1f}%"
 
 
 def format_table(header: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
@@ -133,13 +130,11 @@ FIGURE_HEADER = ["method", "season: all / diagnosed", "warm/cool: all / diagnose
 CAST_HEADER = [f"{c}: kept / refused" for c in EVALUATED[1:]]
 
 
-def deployed_outcome(data: LabelledData) -> Outcome:
+def deployed_outcome(data: LabelledData, classifier: SeasonClassifier) -> Outcome:
     """The shipped ONNX model's answers, as the service gives them (no refitting)."""
-    from pipeline.classify import SeasonClassifier
     from pipeline.features import FEATURE_NAMES
     from pipeline.seasons import SEASON_TYPE_IDS
 
-    classifier = SeasonClassifier.from_path()
     season_of = np.array([[t.startswith(s) for s in SEASONS] for t in SEASON_TYPE_IDS], dtype=float)
 
     def predict(x: np.ndarray) -> object:  # type: ignore[type-arg]
@@ -159,12 +154,6 @@ def deployed_outcome(data: LabelledData) -> Outcome:
     outcome = empty_outcome(data, EVALUATED)
     predict_photos(data, predict, range(len(data.photos)), outcome)  # type: ignore[arg-type]
     return outcome
-
-
-def _deployed_season_decision() -> str:
-    from pipeline.classify import SeasonClassifier
-
-    return SeasonClassifier.from_path().season_decision
 
 
 def report(data: LabelledData, markdown: bool) -> list[str]:
@@ -188,8 +177,9 @@ def report(data: LabelledData, markdown: bool) -> list[str]:
         "",
         "Deployed model (models/personal_color.onnx, no refitting):",
     ]
-    deployed = deployed_outcome(data)
-    learned = _deployed_season_decision() == "learned"
+    classifier = SeasonClassifier.from_path()
+    deployed = deployed_outcome(data, classifier)
+    learned = classifier.season_decision == "learned"
     lines += table(
         ["set", *FIGURE_HEADER[1:], *CAST_HEADER],
         [

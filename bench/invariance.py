@@ -51,9 +51,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.accuracy import format_table, pct
+from bench.accuracy import format_table
 from models import calibrate, crossval, fitters
 from models.crossval import FOLDS, SEED, TrainingRows
+from models.figures import pct
 from models.labelled import (
     AUGMENT,
     DEFAULT_DATASET,

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from models.figures import pct
 from models.rules import AXES, Rules
 from pipeline.seasons import SEASON_TYPES, Season, Tone
 
@@ -67,18 +68,14 @@ def main() -> int:
     return 0
 
 
-def _pct(value: float) -> str:
-    return "-" if value != value else f"{100 * value:.1f}%"
-
-
 def _cv_cells(f: dict[str, Any]) -> list[str]:
-    refused = ", ".join(f"{code} {_pct(share)}" for code, share in f["refused_by_code"].items()) or "none"
+    refused = ", ".join(f"{code} {pct(share)}" for code, share in f["refused_by_code"].items()) or "none"
     return [
-        f"{_pct(f['season_all'])} / {_pct(f['season_diagnosed'])}",
-        f"{_pct(f['warm_cool_all'])} / {_pct(f['warm_cool_diagnosed'])}",
-        f"{_pct(f['refused'])} ({refused})",
+        f"{pct(f['season_all'])} / {pct(f['season_diagnosed'])}",
+        f"{pct(f['warm_cool_all'])} / {pct(f['warm_cool_diagnosed'])}",
+        f"{pct(f['refused'])} ({refused})",
         *(
-            f"{_pct(c['kept'])} / {_pct(c['refused'])}" if (c := f["casts"].get(name)) else "-"
+            f"{pct(c['kept'])} / {pct(c['refused'])}" if (c := f["casts"].get(name)) else "-"
             for name in ("4000K", "8000K", "+1EV", "-1EV")
         ),
     ]
@@ -151,9 +148,9 @@ def season_head_lines(head: dict[str, Any] | None) -> list[str]:
         lines.append(f"| {c['name']}{mark} | " + " | ".join(_cv_cells(c)) + " |")
     lines += [
         "",
-        f"Chosen method, person-grouped: season {_pct(cv['season_all'])} over all photos "
-        f"({_pct(cv['season_diagnosed'])} of diagnosed), warm/cool {_pct(cv['warm_cool_all'])} "
-        f"({_pct(cv['warm_cool_diagnosed'])}), {_pct(cv['refused'])} refused at neutral light.",
+        f"Chosen method, person-grouped: season {pct(cv['season_all'])} over all photos "
+        f"({pct(cv['season_diagnosed'])} of diagnosed), warm/cool {pct(cv['warm_cool_all'])} "
+        f"({pct(cv['warm_cool_diagnosed'])}), {pct(cv['refused'])} refused at neutral light.",
         "",
         "Cross-source (the chosen method fitted on one set, tested on the other):",
         "",
@@ -167,9 +164,9 @@ def season_head_lines(head: dict[str, Any] | None) -> list[str]:
         lines += [
             "",
             f"On {agreement['samples']} realistic synthetic samples the composed model's season is "
-            f"the rules' for {_pct(agreement['season_vs_rules'])} (the head was fitted to photos, "
+            f"the rules' for {pct(agreement['season_vs_rules'])} (the head was fitted to photos, "
             "not to the rules), and where the seasons agree its tone is the rules' for "
-            f"{_pct(agreement['tone_vs_rules_where_season_agrees'])}.",
+            f"{pct(agreement['tone_vs_rules_where_season_agrees'])}.",
         ]
     return [*lines, ""]
 

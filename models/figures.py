@@ -42,6 +42,11 @@ class Figures:
     casts: dict[str, CastFigures] = field(default_factory=dict)
 
 
+def pct(value: float) -> str:
+    """A share as a table cell: one decimal, "-" for NaN (nothing to count)."""
+    return "-" if value != value else f"{100 * value:.1f}%"
+
+
 def _share(hits: int, total: int) -> float:
     return hits / total if total else float("nan")
 
