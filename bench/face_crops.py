@@ -12,8 +12,8 @@ analyzer the measurement cache was made with), and the corrected image is warped
 transform that puts the two iris centres at fixed positions. Crops live in memory; with
 `--keep-crops` they are also kept in /dev/shm for a rerun (never on disk elsewhere: privacy habit).
 
-`python -m bench.face_crops` prints the table (about 20-25 minutes on two cores). torch is imported
-inside functions only: it is not a project dependency and CI's mypy runs without it.
+`python -m bench.face_crops` prints the table (about 11 minutes on two shared cores, 2026-12-04).
+torch is imported inside functions only: it is not a project dependency and CI's mypy runs without it.
 """
 
 from __future__ import annotations
